@@ -1,0 +1,142 @@
+//! Builds the built-in validators (and the hostile test guest) for
+//! `wasm32-wasip2` with a nested cargo in its own target directory, as
+//! wasmtime's test-programs do, and embeds the built-ins in the binary.
+
+use std::env;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use sha2::{Digest, Sha256};
+
+/// Guests embedded in the binary: (validator name, crate name).
+const BUILTINS: &[(&str, &str)] = &[("write-guard", "write_guard"), ("read-guard", "read_guard")];
+/// Guests built for the tests only.
+const TEST_GUESTS: &[&str] = &["hostile"];
+
+/// Variables from the outer cargo that must not leak into the nested build.
+fn keep(var: &str) -> bool {
+    matches!(
+        var,
+        "PATH"
+            | "HOME"
+            | "USER"
+            | "LANG"
+            | "LC_ALL"
+            | "TERM"
+            | "TMPDIR"
+            | "CARGO_HOME"
+            | "RUSTUP_HOME"
+            | "RUSTUP_TOOLCHAIN"
+            | "CARGO_NET_OFFLINE"
+            | "CARGO_HTTP_TIMEOUT"
+            | "SSL_CERT_FILE"
+            | "SSL_CERT_DIR"
+            | "CARGO_REGISTRIES_CRATES_IO_PROTOCOL"
+    )
+}
+
+fn target_root(out_dir: &Path) -> PathBuf {
+    // OUT_DIR is <target>/[<triple>/]<profile>/build/<pkg>-<hash>/out.
+    out_dir
+        .ancestors()
+        .nth(4)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| out_dir.join("guest-target"))
+}
+
+fn main() {
+    let manifest_dir =
+        PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let root = manifest_dir
+        .parent()
+        .expect("host/ has a parent")
+        .to_path_buf();
+    let out_dir = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
+    for dir in [
+        "guest-plugins",
+        "wit",
+        "glob/src",
+        "glob/Cargo.toml",
+        "Cargo.lock",
+    ] {
+        println!("cargo:rerun-if-changed={}", root.join(dir).display());
+    }
+    println!("cargo:rerun-if-env-changed=HOOKGATE_GUEST_TARGET_DIR");
+
+    let guest_target = env::var_os("HOOKGATE_GUEST_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| target_root(&out_dir).join("guests"));
+    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+
+    let mut cmd = Command::new(cargo);
+    cmd.env_clear();
+    for (k, v) in env::vars_os() {
+        if k.to_str().is_some_and(keep) {
+            cmd.env(k, v);
+        }
+    }
+    cmd.current_dir(&root)
+        .args([
+            "build",
+            "--release",
+            "--target",
+            "wasm32-wasip2",
+            "--locked",
+        ])
+        .arg("--manifest-path")
+        .arg(root.join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(&guest_target)
+        // Small, fast guests: size matters for load time, not peak speed.
+        .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "s")
+        .env("CARGO_PROFILE_RELEASE_LTO", "true")
+        .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "1")
+        .env("CARGO_PROFILE_RELEASE_DEBUG", "false");
+    for (_, krate) in BUILTINS {
+        cmd.args(["-p", &krate.replace('_', "-")]);
+    }
+    for krate in TEST_GUESTS {
+        cmd.args(["-p", krate]);
+    }
+    let status = cmd
+        .status()
+        .expect("could not run cargo to build the wasm guests");
+    if !status.success() {
+        panic!(
+            "building the wasm guests failed; is the wasm32-wasip2 target installed? \
+             (`rustup target add wasm32-wasip2`; rust-toolchain.toml lists it)"
+        );
+    }
+
+    let wasm_dir = guest_target.join("wasm32-wasip2").join("release");
+    let mut src = String::from("/// Built-in validators: (name, wasm, sha256 hex).\n");
+    src.push_str("pub const BUILTIN_GUESTS: &[(&str, &[u8], &str)] = &[\n");
+    for (name, krate) in BUILTINS {
+        let file = wasm_dir.join(format!("{krate}.wasm"));
+        let bytes = fs::read(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        let digest = Sha256::digest(&bytes);
+        let mut hex = String::new();
+        for b in digest.iter() {
+            let _ = write!(hex, "{b:02x}");
+        }
+        // Embed a copy in OUT_DIR so the binary does not depend on the guest target dir.
+        let copy = out_dir.join(format!("{krate}.wasm"));
+        fs::write(&copy, &bytes).expect("write guest copy");
+        let _ = writeln!(
+            src,
+            "    ({name:?}, include_bytes!({:?}), {hex:?}),",
+            copy.display().to_string()
+        );
+    }
+    src.push_str("];\n");
+    fs::write(out_dir.join("builtin_guests.rs"), src).expect("write builtin_guests.rs");
+    for krate in TEST_GUESTS {
+        println!(
+            "cargo:rustc-env=HOOKGATE_TEST_GUEST_{}={}",
+            krate.to_uppercase(),
+            wasm_dir.join(format!("{krate}.wasm")).display()
+        );
+    }
+}

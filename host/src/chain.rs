@@ -1,0 +1,266 @@
+//! The validator chain: run every enabled validator of the policy on one
+//! event, each in a fresh sandbox, apply rollout stages, and decide.
+
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use wasmtime::Engine;
+
+use crate::builtin;
+use crate::event::{Event, Outcome};
+use crate::platform::Decision;
+use crate::policy::{Policy, Source, Stage, ValidatorSpec};
+use crate::rollout;
+use crate::runtime::cache::CacheError;
+use crate::runtime::{self, CodeCache, GuestError, LoadedGuest};
+
+/// Rule id recorded when a validator fails rather than judges.
+pub const ERROR_RULE: &str = "hookgate:error";
+
+/// One finding after rollout.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Judged {
+    /// Validator name.
+    pub validator: String,
+    /// Rule id.
+    pub rule: String,
+    /// Stage that applied.
+    pub stage: Stage,
+    /// What the validator asked for.
+    pub would: Outcome,
+    /// What happened.
+    pub effective: Outcome,
+    /// Message.
+    pub message: String,
+    /// Paths.
+    pub paths: Vec<String>,
+    /// Docs link.
+    pub docs: Option<String>,
+}
+
+/// One validator's run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Run {
+    /// Validator name.
+    pub validator: String,
+    /// Its stage.
+    pub stage: Stage,
+    /// Wall time, load included.
+    pub duration_us: u64,
+    /// Why it failed, if it did.
+    pub error: Option<String>,
+    /// Lines it logged.
+    pub logs: Vec<String>,
+    /// True when its code was compiled now (cold cache).
+    pub compiled_now: bool,
+}
+
+/// The chain's verdict on one event.
+#[derive(Debug, Clone, Serialize)]
+pub struct Verdict {
+    /// The decision.
+    pub decision: Outcome,
+    /// All findings, in validator order.
+    pub findings: Vec<Judged>,
+    /// All runs.
+    pub runs: Vec<Run>,
+}
+
+impl Verdict {
+    /// The decision with the texts each platform shows.
+    pub fn to_decision(&self) -> Decision {
+        let mut d = Decision {
+            outcome: self.decision,
+            ..Decision::default()
+        };
+        for f in &self.findings {
+            let mut text = format!("hookgate {}/{}: {}", f.validator, f.rule, f.message);
+            if let Some(docs) = &f.docs {
+                text.push_str(&format!(" (see {docs})"));
+            }
+            match f.effective {
+                Outcome::Deny => d.deny.push(text),
+                Outcome::Ask => d.ask.push(text),
+                Outcome::Warn => {
+                    if f.would > Outcome::Warn {
+                        text = format!(
+                            "{text} [{} stage: would {}; allowed for now]",
+                            f.stage, f.would
+                        );
+                    }
+                    d.warn.push(text)
+                }
+                Outcome::Allow => {}
+            }
+        }
+        d
+    }
+
+    /// A verdict for a failure before any validator ran (bad payload, broken
+    /// policy): one finding with the fail-mode outcome.
+    pub fn failure(what: &str, on_error: Outcome, message: String) -> Verdict {
+        Verdict {
+            decision: on_error,
+            findings: vec![Judged {
+                validator: what.to_string(),
+                rule: ERROR_RULE.into(),
+                stage: Stage::Enforce,
+                would: on_error,
+                effective: on_error,
+                message,
+                paths: Vec::new(),
+                docs: None,
+            }],
+            runs: Vec::new(),
+        }
+    }
+}
+
+/// The wasm runtime for one process.
+pub struct Runtime {
+    engine: Engine,
+    cache: CodeCache,
+}
+
+impl Runtime {
+    /// Create the engine and open the cache in `cache_dir`.
+    pub fn new(cache_dir: std::path::PathBuf) -> Result<Runtime, String> {
+        let engine = runtime::engine().map_err(|e| format!("wasm engine: {e:#}"))?;
+        let cache = CodeCache::new(&engine, cache_dir);
+        Ok(Runtime { engine, cache })
+    }
+
+    /// The cache.
+    pub fn cache(&self) -> &CodeCache {
+        &self.cache
+    }
+
+    /// Load a validator's code and check its configuration (once per
+    /// configuration; remembered in the cache).
+    pub fn prepare(&self, spec: &ValidatorSpec) -> Result<LoadedGuest, GuestError> {
+        let (sha, guest) = match &spec.source {
+            Source::Builtin => {
+                let b = builtin::find(&spec.name).ok_or_else(|| {
+                    GuestError::Load(format!("no built-in validator `{}`", spec.name))
+                })?;
+                (
+                    b.sha256.to_string(),
+                    LoadedGuest::load(&self.engine, &self.cache, b.sha256, || Ok(b.wasm.to_vec()))?,
+                )
+            }
+            Source::File { path, sha256 } => {
+                let bytes = std::fs::read(path)
+                    .map_err(|e| GuestError::Load(format!("{}: {e}", path.display())))?;
+                let actual = hex(&Sha256::digest(&bytes));
+                if &actual != sha256 {
+                    return Err(GuestError::Load(format!(
+                        "{}: sha256 is {actual} but the policy pins {sha256}; if you rebuilt the plugin on purpose, update `sha256` in the policy",
+                        path.display()
+                    )));
+                }
+                let guest = LoadedGuest::load(&self.engine, &self.cache, sha256, move || {
+                    Ok::<_, CacheError>(bytes)
+                })?;
+                (sha256.clone(), guest)
+            }
+        };
+        let key = hex(&Sha256::digest(
+            format!("{sha}\n{}", spec.config_json).as_bytes(),
+        ));
+        if !self.cache.config_ok(&key) {
+            match guest.validate_config(&spec.config_json, spec.limits)? {
+                Ok(()) => {
+                    let _ = self.cache.mark_config_ok(&key);
+                }
+                Err(msg) => {
+                    return Err(GuestError::Returned(format!(
+                        "configuration refused: {msg}"
+                    )))
+                }
+            }
+        }
+        Ok(guest)
+    }
+
+    /// Run the policy's chain on `event`.
+    pub fn run(&self, policy: &Policy, event: &Event) -> Verdict {
+        let mut findings = Vec::new();
+        let mut runs = Vec::new();
+        for spec in &policy.validators {
+            let start = Instant::now();
+            let mut compiled_now = false;
+            let call = self.prepare(spec).map(|guest| {
+                compiled_now = guest.compiled_now;
+                guest.validate(event, spec.raw_json, &spec.config_json, spec.limits)
+            });
+            let (result, logs) = match call {
+                Ok(c) => (c.result, c.logs),
+                Err(e) => (Err(e), Vec::new()),
+            };
+            let duration = start.elapsed();
+            let error = match result {
+                Ok(out) => {
+                    for f in out.findings {
+                        let stage = spec.stage_for(&f.rule);
+                        findings.push(Judged {
+                            validator: spec.name.clone(),
+                            effective: rollout::cap(stage, f.outcome),
+                            stage,
+                            would: f.outcome,
+                            rule: f.rule,
+                            message: f.message,
+                            paths: f.paths,
+                            docs: f.docs,
+                        });
+                    }
+                    None
+                }
+                Err(e) => {
+                    let message = format!(
+                        "validator `{}` {e}; on_error = {}",
+                        spec.name, spec.on_error
+                    );
+                    findings.push(Judged {
+                        validator: spec.name.clone(),
+                        rule: ERROR_RULE.into(),
+                        stage: spec.stage,
+                        would: spec.on_error,
+                        effective: rollout::cap(spec.stage, spec.on_error),
+                        message,
+                        paths: Vec::new(),
+                        docs: None,
+                    });
+                    Some(e.to_string())
+                }
+            };
+            runs.push(Run {
+                validator: spec.name.clone(),
+                stage: spec.stage,
+                duration_us: micros(duration),
+                error,
+                logs,
+                compiled_now,
+            });
+        }
+        Verdict {
+            decision: rollout::decide(findings.iter().map(|f| f.effective)),
+            findings,
+            runs,
+        }
+    }
+}
+
+fn micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
+}
+
+/// Lowercase hex.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}

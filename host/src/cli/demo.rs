@@ -1,0 +1,185 @@
+//! `hookgate demo`: a short scene in a scratch git repository, played through
+//! the real event path (adapter, policy, wasm chain, rollout, audit, answer).
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use hookgate::event::readable_name;
+use hookgate::hook::{handle, HookOptions};
+use hookgate::platform::claude::Claude;
+use hookgate::store::{audit, Store};
+use serde_json::json;
+
+struct Step {
+    session: &'static str,
+    say: &'static str,
+    tool: &'static str,
+    input: serde_json::Value,
+}
+
+fn scene(root: &Path) -> Vec<Step> {
+    let p = |rel: &str| root.join(rel).display().to_string();
+    vec![
+        Step {
+            session: "demo-session-a",
+            say: "edits ordinary source",
+            tool: "Edit",
+            input: json!({"file_path": p("src/lib.rs"), "old_string": "1", "new_string": "2"}),
+        },
+        Step {
+            session: "demo-session-b",
+            say: "tries to write a secret",
+            tool: "Write",
+            input: json!({"file_path": p(".env"), "content": "API_KEY=sk-live-123"}),
+        },
+        Step {
+            session: "demo-session-a",
+            say: "edits the guard's own policy (checkpoint)",
+            tool: "Edit",
+            input: json!({"file_path": p(".hookgate/policy.toml"), "old_string": "enforce", "new_string": "monitor"}),
+        },
+        Step {
+            session: "demo-session-b",
+            say: "edits CI config (tier rolling out at warn stage)",
+            tool: "Write",
+            input: json!({"file_path": p(".github/workflows/ci.yml"), "content": "on: push"}),
+        },
+        Step {
+            session: "demo-session-a",
+            say: "hand-edits a lock file (tier at monitor stage)",
+            tool: "Edit",
+            input: json!({"file_path": p("Cargo.lock"), "old_string": "a", "new_string": "b"}),
+        },
+        Step {
+            session: "demo-session-b",
+            say: "reads a private key through a symlink",
+            tool: "Read",
+            input: json!({"file_path": p("docs/innocent.txt")}),
+        },
+    ]
+}
+
+pub fn run(keep: bool) -> anyhow::Result<ExitCode> {
+    let dir = tempfile::Builder::new()
+        .prefix("hookgate-demo-")
+        .tempdir()
+        .context("creating a scratch directory")?;
+    let root = dir.path().canonicalize()?;
+    let git = std::process::Command::new("git")
+        .args(["init", "-q"])
+        .arg(&root)
+        .status();
+    if !matches!(git, Ok(s) if s.success()) {
+        std::fs::create_dir_all(root.join(".git"))?;
+    }
+    for (f, body) in [
+        ("src/lib.rs", "pub const X: u8 = 1;\n"),
+        ("Cargo.lock", "# lock\n"),
+        ("deploy/key.pem", "-----BEGIN PRIVATE KEY-----\n"),
+        (".hookgate/policy.toml", hookgate::policy::DEFAULT_POLICY),
+    ] {
+        let path = root.join(f);
+        std::fs::create_dir_all(path.parent().context("parent")?)?;
+        std::fs::write(path, body)?;
+    }
+    std::fs::create_dir_all(root.join("docs"))?;
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(root.join("deploy/key.pem"), root.join("docs/innocent.txt"))?;
+
+    println!(
+        "hookgate demo: two Claude Code agents share one checkout ({})",
+        root.display()
+    );
+    println!("policy: the built-in default (write-guard, read-guard); every answer below is the real hook output\n");
+    let opts = HookOptions {
+        audit: true,
+        ..HookOptions::default()
+    };
+    let mut store_path = None;
+    for (i, step) in scene(&root).into_iter().enumerate() {
+        let payload = json!({
+            "session_id": step.session,
+            "transcript_path": format!("/tmp/{}.jsonl", step.session),
+            "cwd": root.display().to_string(),
+            "permission_mode": "default",
+            "hook_event_name": "PreToolUse",
+            "tool_name": step.tool,
+            "tool_input": step.input,
+            "tool_use_id": format!("toolu_demo_{i}"),
+        });
+        let r = handle(&Claude, &payload.to_string(), &opts);
+        store_path = r.store.clone().or(store_path);
+        let ev = r.event.as_ref();
+        let target = ev
+            .map(|e| {
+                e.writes
+                    .iter()
+                    .chain(&e.reads)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default();
+        println!(
+            "[{}] {} {} ({} {target})",
+            i + 1,
+            readable_name(step.session),
+            step.say,
+            step.tool
+        );
+        let d = r.verdict.to_decision();
+        match r.verdict.decision {
+            hookgate::event::Outcome::Deny => {
+                println!("    BLOCKED. Claude is told: {}", d.deny.join(" | "))
+            }
+            hookgate::event::Outcome::Ask => {
+                println!("    ASK. The human is prompted: {}", d.ask.join(" | "))
+            }
+            hookgate::event::Outcome::Warn => println!(
+                "    allowed with a warning. Claude sees: {}",
+                d.warn.join(" | ")
+            ),
+            hookgate::event::Outcome::Allow => {
+                let monitored = r
+                    .verdict
+                    .findings
+                    .iter()
+                    .filter(|f| f.would > hookgate::event::Outcome::Allow)
+                    .count();
+                if monitored > 0 {
+                    println!("    allowed; the agent sees nothing, but {monitored} monitor-stage finding(s) were recorded");
+                } else {
+                    println!("    allowed");
+                }
+            }
+        }
+        let shown = if r.answer.stdout.is_empty() {
+            "(empty stdout: no opinion)".into()
+        } else {
+            r.answer.stdout.trim_end().to_string()
+        };
+        println!("    hook answer: exit {} {shown}\n", r.answer.exit_code);
+    }
+    if let Some(path) = store_path {
+        let store = Store::open(&path)?;
+        let rows = store.report(audit::since(std::time::Duration::from_secs(3600)))?;
+        println!("`hookgate report` for the scene (what a person reads before promoting a rule):");
+        println!(
+            "{:<12} {:<16} {:<8} {:>6} {:>10} {:>7} {:>6} {:>8}",
+            "validator", "rule", "stage", "events", "would-deny", "warned", "asked", "blocked"
+        );
+        for r in rows.iter().filter(|r| r.rule != "*") {
+            println!(
+                "{:<12} {:<16} {:<8} {:>6} {:>10} {:>7} {:>6} {:>8}",
+                r.validator, r.rule, r.stage, r.events, r.would_deny, r.warned, r.asked, r.blocked
+            );
+        }
+        println!("\nThe lock-file edit passed silently; only the report shows it would have been denied.");
+    }
+    if keep {
+        let kept = dir.keep();
+        println!("scratch repository kept at {}", kept.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}

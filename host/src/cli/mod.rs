@@ -1,0 +1,188 @@
+//! Command-line interface (DESIGN §6). Usage and internal errors exit 1 with
+//! one line on stderr; `hook` always answers validly and exits 0.
+
+mod demo;
+mod explain;
+mod hook;
+mod init;
+mod policy;
+mod report;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+
+/// One binary that every agent platform calls on every hook event.
+#[derive(Parser, Debug)]
+#[command(name = "hookgate", version, about)]
+pub struct Cli {
+    /// Store database (default: <git common dir>/hookgate/state.db) [env: HOOKGATE_STORE]
+    #[arg(long, global = true, env = "HOOKGATE_STORE")]
+    store: Option<PathBuf>,
+    /// Agent id override [env: HOOKGATE_AGENT]
+    #[arg(long, global = true, env = "HOOKGATE_AGENT")]
+    agent: Option<String>,
+    /// Policy file layered over the built-in default and .hookgate/policy.toml [env: HOOKGATE_POLICY]
+    #[arg(long, global = true, env = "HOOKGATE_POLICY")]
+    policy: Option<PathBuf>,
+    /// Machine-readable output on stdout.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Read one hook payload on stdin and answer in the platform's dialect.
+    Hook {
+        /// Platform: claude, gemini, cursor, windsurf, codex, copilot, vscode, cline, kiro, droid, qwen.
+        platform: String,
+        /// The platform's event name, when the payload does not carry it.
+        #[arg(long)]
+        event: Option<String>,
+    },
+    /// Like `hook`, but show each validator's findings, stage, effective outcome and time.
+    Explain {
+        /// Platform.
+        platform: String,
+        /// Event name, when the payload does not carry it.
+        #[arg(long)]
+        event: Option<String>,
+    },
+    /// Validate policies.
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
+    /// Summarize the audit log per validator and rule.
+    Report {
+        /// Window: 30m, 12h, 7d.
+        #[arg(long, default_value = "7d")]
+        since: String,
+    },
+    /// Run logged events through the current policy and show changed decisions.
+    Replay {
+        /// Window: 30m, 12h, 7d.
+        #[arg(long, default_value = "7d")]
+        since: String,
+        /// Most events replayed.
+        #[arg(long, default_value_t = 10_000)]
+        limit: u32,
+    },
+    /// Wire a repository: .hookgate/policy.toml and the Claude Code hooks.
+    Init {
+        /// Show what would change, change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// The hookgate executable the hooks run (default: `hookgate` if on PATH, else this binary).
+        #[arg(long)]
+        bin: Option<String>,
+        /// Repository root (default: the current git work tree).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Play a short scene in a scratch git repository through the real event path.
+    Demo {
+        /// Keep the scratch repository and print its path.
+        #[arg(long)]
+        keep: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum PolicyCommand {
+    /// Validate the effective policy (or FILE layered over the default).
+    Check {
+        /// Policy file to check.
+        file: Option<PathBuf>,
+        /// List every stage lowered and rule removed relative to git revision REV.
+        #[arg(long)]
+        against: Option<String>,
+    },
+    /// Print the JSON Schema of the policy format.
+    Schema,
+}
+
+/// Parse `30m`, `12h`, `7d`, `45s`.
+pub fn parse_duration(s: &str) -> anyhow::Result<Duration> {
+    let s = s.trim();
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: u64 = num
+        .parse()
+        .map_err(|_| anyhow::anyhow!("`{s}` is not a duration; write e.g. 30m, 12h or 7d"))?;
+    let secs = match unit {
+        "s" => n,
+        "m" | "" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        "w" => n * 7 * 86_400,
+        _ => anyhow::bail!("unknown unit in `{s}`; use s, m, h, d or w"),
+    };
+    Ok(Duration::from_secs(secs))
+}
+
+/// Entry point.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 1 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let json = cli.json;
+    let result = match cli.command {
+        Command::Hook {
+            ref platform,
+            ref event,
+        } => return hook::run(&cli, platform, event.clone()),
+        Command::Explain {
+            ref platform,
+            ref event,
+        } => explain::run(&cli, platform, event.clone(), json),
+        Command::Policy {
+            command:
+                PolicyCommand::Check {
+                    ref file,
+                    ref against,
+                },
+        } => policy::check(&cli, file.as_deref(), against.as_deref(), json),
+        Command::Policy {
+            command: PolicyCommand::Schema,
+        } => {
+            print!("{}", hookgate::policy::json_schema());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Report { ref since } => report::report(&cli, since, json),
+        Command::Replay { ref since, limit } => report::replay(&cli, since, limit, json),
+        Command::Init {
+            dry_run,
+            ref bin,
+            ref dir,
+        } => init::run(&cli, dry_run, bin.clone(), dir.clone()),
+        Command::Demo { keep } => demo::run(keep),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("hookgate: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+impl Cli {
+    fn hook_options(&self, event: Option<String>, audit: bool) -> hookgate::hook::HookOptions {
+        hookgate::hook::HookOptions {
+            event_flag: event,
+            policy: self.policy.clone(),
+            store: self.store.clone(),
+            agent: self.agent.clone(),
+            audit,
+        }
+    }
+}

@@ -1,0 +1,247 @@
+//! The universal entrypoint: one payload in, one valid answer out, whatever
+//! goes wrong in between.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crate::chain::{Runtime, Verdict};
+use crate::event::{Agent, Event, Kind, Outcome};
+use crate::paths::{self, PathContext};
+use crate::platform::{self, Adapter, Answer, RawEvent};
+use crate::policy::{self, CaseFold, Policy, PolicyError};
+use crate::runtime::CodeCache;
+use crate::store::Store;
+
+/// Largest payload read from stdin; larger ones are refused as bad input.
+pub const MAX_PAYLOAD: usize = 64 << 20;
+
+/// Options of `hookgate hook` / `explain`.
+#[derive(Debug, Clone, Default)]
+pub struct HookOptions {
+    /// `--event`.
+    pub event_flag: Option<String>,
+    /// `--policy` / `$HOOKGATE_POLICY`.
+    pub policy: Option<PathBuf>,
+    /// `--store` / `$HOOKGATE_STORE`.
+    pub store: Option<PathBuf>,
+    /// `--agent` / `$HOOKGATE_AGENT`.
+    pub agent: Option<String>,
+    /// Write the audit record.
+    pub audit: bool,
+}
+
+/// Everything that happened for one payload.
+#[derive(Debug, Clone)]
+pub struct HookResult {
+    /// The answer to print.
+    pub answer: Answer,
+    /// The normalized event, when the payload parsed.
+    pub event: Option<Event>,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// Messages for stderr (never stdout).
+    pub diagnostics: Vec<String>,
+    /// The effective policy, when it loaded.
+    pub policy: Option<Policy>,
+    /// The store used for the audit record.
+    pub store: Option<PathBuf>,
+}
+
+fn dedup(v: Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(v.len());
+    for p in v {
+        if !out.contains(&p) {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// Build the normalized event from a parsed payload.
+pub fn normalize(
+    platform: &str,
+    raw: RawEvent,
+    value: &serde_json::Value,
+    ctx: &PathContext,
+    agent_override: Option<&str>,
+) -> Event {
+    let norm = |v: Vec<String>| dedup(v.iter().map(|p| ctx.normalize(p)).collect());
+    Event {
+        platform: platform.to_string(),
+        native_event: raw.native_event,
+        kind: raw.kind.unwrap_or(Kind::Other),
+        tool: raw.tool,
+        agent: Agent::from_session(&raw.session, raw.subagent.as_deref(), agent_override),
+        cwd: ctx.cwd.display().to_string(),
+        repo_root: ctx.repo_root.as_ref().map(|r| r.display().to_string()),
+        writes: norm(raw.writes),
+        deletes: norm(raw.deletes),
+        reads: norm(raw.reads),
+        command: raw.command,
+        prompt: raw.prompt,
+        case_insensitive: ctx.case_insensitive,
+        raw_json: value.to_string(),
+    }
+}
+
+fn fail(
+    adapter: &dyn Adapter,
+    native: &str,
+    what: &str,
+    on_error: Outcome,
+    message: String,
+    diagnostics: Vec<String>,
+    policy: Option<Policy>,
+) -> HookResult {
+    let verdict = Verdict::failure(what, on_error, message.clone());
+    let mut diagnostics = diagnostics;
+    diagnostics.push(format!("hookgate: {message} (on_error = {on_error})"));
+    HookResult {
+        answer: adapter.answer(native, &verdict.to_decision()),
+        event: None,
+        verdict,
+        diagnostics,
+        policy,
+        store: None,
+    }
+}
+
+/// Handle one payload for `adapter`.
+pub fn handle(adapter: &dyn Adapter, input: &str, opts: &HookOptions) -> HookResult {
+    let start = Instant::now();
+    let fallback_native = opts
+        .event_flag
+        .clone()
+        .unwrap_or_else(|| "PreToolUse".into());
+    let process_cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
+
+    let parsed = adapter.parse(input, opts.event_flag.as_deref());
+    let (raw, value) = match parsed {
+        Ok(p) => p,
+        Err(e) => {
+            // Bad input: the fail mode comes from the policy of the process's directory.
+            let ctx = PathContext::new(&process_cwd);
+            let on_error = policy_on_error(ctx.repo_root.as_deref(), opts.policy.as_deref());
+            return fail(
+                adapter,
+                &fallback_native,
+                "payload",
+                on_error,
+                e.to_string(),
+                Vec::new(),
+                None,
+            );
+        }
+    };
+    let cwd = raw
+        .cwd
+        .as_deref()
+        .map(PathBuf::from)
+        .unwrap_or_else(|| process_cwd.clone());
+    let mut ctx = PathContext::new(&cwd);
+    let native = raw.native_event.clone();
+
+    let layers = match policy::layers_for(ctx.repo_root.as_deref(), opts.policy.as_deref()) {
+        Ok(l) => l,
+        Err(e) => {
+            let on_error = PolicyError::declared_on_error(&[policy::Layer::builtin()])
+                .unwrap_or(Outcome::Allow);
+            return fail(
+                adapter,
+                &native,
+                "policy",
+                on_error,
+                e.to_string(),
+                Vec::new(),
+                None,
+            );
+        }
+    };
+    let policy = match policy::load(&layers) {
+        Ok(p) => p,
+        Err(e) => {
+            let on_error = PolicyError::declared_on_error(&layers).unwrap_or(Outcome::Allow);
+            return fail(
+                adapter,
+                &native,
+                "policy",
+                on_error,
+                format!("invalid policy: {e}"),
+                Vec::new(),
+                None,
+            );
+        }
+    };
+    let fold = match policy.case_fold {
+        CaseFold::On => true,
+        CaseFold::Off => false,
+        CaseFold::Auto => paths::fs_folds_case(ctx.repo_root.as_deref().unwrap_or(&ctx.cwd)),
+    };
+    ctx = ctx.with_case_fold(fold);
+    let event = normalize(adapter.name(), raw, &value, &ctx, opts.agent.as_deref());
+
+    if event.kind == Kind::Other {
+        // Events hookgate has no use for are allowed silently.
+        return HookResult {
+            answer: Answer::silent(),
+            event: Some(event),
+            verdict: Verdict {
+                decision: Outcome::Allow,
+                findings: Vec::new(),
+                runs: Vec::new(),
+            },
+            diagnostics: Vec::new(),
+            policy: Some(policy),
+            store: None,
+        };
+    }
+
+    let store_path = opts
+        .store
+        .clone()
+        .unwrap_or_else(|| paths::default_store(ctx.repo_root.as_deref(), &ctx.cwd));
+    let mut diagnostics = Vec::new();
+    let cache_dir = CodeCache::default_dir(&store_path.with_file_name("cache"));
+    let verdict = match Runtime::new(cache_dir) {
+        Ok(rt) => rt.run(&policy, &event),
+        Err(e) => Verdict::failure("runtime", policy.on_error, e),
+    };
+    for r in &verdict.runs {
+        if let Some(e) = &r.error {
+            diagnostics.push(format!("hookgate: validator `{}` failed: {e}", r.validator));
+        }
+    }
+    if opts.audit {
+        match Store::open(&store_path)
+            .and_then(|mut s| s.record(&event, &verdict, start.elapsed(), policy.audit))
+        {
+            Ok(_) => {}
+            Err(e) => diagnostics.push(format!("hookgate: audit record not written: {e}")),
+        }
+    }
+    HookResult {
+        answer: adapter.answer(&event.native_event, &verdict.to_decision()),
+        event: Some(event),
+        verdict,
+        diagnostics,
+        policy: Some(policy),
+        store: Some(store_path),
+    }
+}
+
+fn policy_on_error(repo_root: Option<&Path>, explicit: Option<&Path>) -> Outcome {
+    match policy::layers_for(repo_root, explicit) {
+        Ok(layers) => match policy::load(&layers) {
+            Ok(p) => p.on_error,
+            Err(_) => PolicyError::declared_on_error(&layers).unwrap_or(Outcome::Allow),
+        },
+        Err(_) => Outcome::Allow,
+    }
+}
+
+/// Handle a payload for a platform by name; platforms without an adapter yet
+/// get a silent allow and a message on stderr.
+pub fn handle_platform(platform: &str, input: &str, opts: &HookOptions) -> Option<HookResult> {
+    let adapter = platform::adapter(platform)?;
+    Some(handle(adapter.as_ref(), input, opts))
+}

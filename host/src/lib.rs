@@ -1,0 +1,16 @@
+//! hookgate: one binary that every agent platform calls on every hook event.
+//!
+//! The library behind the `hookgate` binary: platform adapters, the
+//! normalized event, the policy, the wasm runtime, the validator chain with
+//! its rollout stages, and the audit log.
+
+pub mod builtin;
+pub mod chain;
+pub mod event;
+pub mod hook;
+pub mod paths;
+pub mod platform;
+pub mod policy;
+pub mod rollout;
+pub mod runtime;
+pub mod store;

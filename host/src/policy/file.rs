@@ -1,0 +1,131 @@
+//! The policy file format: the TOML a person writes, with source spans kept
+//! for error messages. [`super::Policy`] is the checked, layered result.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+use super::Stage;
+use crate::event::Outcome;
+
+/// One policy file (`.hookgate/policy.toml`).
+#[derive(Debug, Clone, Deserialize, JsonSchema, Default)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "hookgate policy")]
+pub struct PolicyFile {
+    /// Format version; must be 1.
+    #[schemars(with = "u32")]
+    pub version: Option<Spanned<i64>>,
+    /// Stage of validators and rules that name none (default `warn`).
+    pub default_stage: Option<Stage>,
+    /// Outcome when a validator fails (trap, CPU or memory limit, bad output):
+    /// `allow` fails open, `deny` fails closed. Default `allow`.
+    pub on_error: Option<Outcome>,
+    /// Case folding of paths: `auto` (ask the file system), `on`, `off`.
+    pub case_fold: Option<CaseFold>,
+    /// Audit log retention.
+    pub audit: Option<AuditFile>,
+    /// Validators, in the order they run.
+    #[serde(default)]
+    pub validator: Vec<ValidatorFile>,
+}
+
+/// Case folding of paths.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum CaseFold {
+    /// Detect from the file system at the repository root.
+    #[default]
+    Auto,
+    /// Always fold case.
+    On,
+    /// Never fold case.
+    Off,
+}
+
+/// `[audit]`.
+#[derive(Debug, Clone, Deserialize, JsonSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct AuditFile {
+    /// Days an audit record is kept (default 30).
+    pub retention_days: Option<u32>,
+    /// Most events kept (default 100000).
+    pub max_events: Option<u32>,
+}
+
+/// One `[[validator]]`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ValidatorFile {
+    /// Built-in name (`write-guard`, `read-guard`) or the name of a user plugin.
+    #[schemars(with = "String")]
+    pub name: Spanned<String>,
+    /// A user plugin: path to its `.wasm`, relative to this policy file.
+    #[schemars(with = "Option<String>")]
+    pub path: Option<Spanned<String>>,
+    /// sha256 of the plugin's `.wasm` (64 hex digits); required with `path`.
+    #[schemars(with = "Option<String>")]
+    pub sha256: Option<Spanned<String>>,
+    /// Rollout stage of this validator.
+    pub stage: Option<Stage>,
+    /// Outcome when this validator fails (overrides the top-level `on_error`).
+    pub on_error: Option<Outcome>,
+    /// Set false to switch off a validator that an earlier layer enabled.
+    pub enabled: Option<bool>,
+    /// CPU and memory bounds.
+    pub limits: Option<LimitsFile>,
+    /// Pass the platform's raw payload to the guest (costly for large writes).
+    pub raw_json: Option<bool>,
+    /// Per-rule stage overrides: `rules = { "rule-id" = "monitor" }`.
+    pub rules: Option<BTreeMap<String, Stage>>,
+    /// Path tiers (`write-guard`, `read-guard`).
+    #[schemars(with = "Option<Vec<TierFile>>")]
+    pub tier: Option<Spanned<Vec<TierFile>>>,
+    /// Free-form configuration passed to the guest as JSON.
+    #[schemars(with = "Option<BTreeMap<String, serde_json::Value>>")]
+    pub config: Option<Spanned<toml::Table>>,
+}
+
+/// `limits = { fuel_ms = 20, memory_mb = 32 }`.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsFile {
+    /// CPU budget per event in milliseconds (1–10000), enforced as fuel.
+    pub fuel_ms: Option<u64>,
+    /// Linear memory cap in MiB (2–4096).
+    pub memory_mb: Option<u64>,
+}
+
+/// What a tier does to a matching path.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    /// Deny.
+    Block,
+    /// Ask the human.
+    Checkpoint,
+    /// Warn the agent.
+    Warn,
+}
+
+/// One `[[validator.tier]]`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TierFile {
+    /// Rule id in findings and reports (default `<action>:<first path>`).
+    #[schemars(with = "Option<String>")]
+    pub id: Option<Spanned<String>>,
+    /// `block` → deny · `checkpoint` → ask the human · `warn` → warn.
+    pub action: Action,
+    /// Glob patterns; `!pattern` excludes.
+    #[schemars(with = "Vec<String>")]
+    pub paths: Vec<Spanned<String>>,
+    /// Why; shown with the finding.
+    pub reason: Option<String>,
+    /// Where a person reads more.
+    pub docs: Option<String>,
+    /// Stage of this rule (overrides the validator's).
+    pub stage: Option<Stage>,
+}
