@@ -692,7 +692,7 @@ mod tests {
             parse_layer(&layer("[[validator]]\nname = \"x\"\npath = \"x.wasm\"\n")).unwrap_err();
         assert!(err[0].message.contains("sha256"), "{err:?}");
         let err = parse_layer(&layer("[[validator]]\nname = \"write-guard\"\n[[validator.tier]]\naction = \"block\"\npaths = [\"ok\", \"[bad\"]\n")).unwrap_err();
-        assert_eq!((err[0].line, err[0].column), (5, 17));
+        assert_eq!((err[0].line, err[0].column), (5, 16));
     }
 
     #[test]

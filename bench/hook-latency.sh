@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# Hook latency benchmark: `hookgate hook claude` (PreToolUse Edit/Read) vs /bin/true,
+# a trivial Rust floor binary, and agent-sync's own PreToolUse hook (Python).
+# Usage: bench/hook-latency.sh   (env: RUNS=200 WARMUP=10 KEEP=1 to keep the scratch dir)
+set -euo pipefail
+
+BENCH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$BENCH/.." && pwd)"
+RUNS="${RUNS:-200}"
+WARMUP="${WARMUP:-10}"
+say() { printf '\n==> %s\n' "$*" >&2; }
+die() { printf 'hook-latency: %s\n' "$*" >&2; exit 1; }
+
+# --- 1. tools -----------------------------------------------------------------
+command -v python3 >/dev/null || die "python3 is required"
+command -v cargo >/dev/null || die "cargo is required"
+command -v git >/dev/null || die "git is required"
+if ! command -v hyperfine >/dev/null; then
+  say "installing hyperfine (apt-get)"
+  apt-get install -y hyperfine >/dev/null 2>&1 \
+    || { apt-get update >/dev/null && apt-get install -y hyperfine >/dev/null; } \
+    || die "could not install hyperfine with apt-get"
+fi
+HF_VERSION="$(hyperfine --version)"
+hyperfine --help | grep -q -- '--shell <SHELL>' || die "$HF_VERSION lacks --shell/-N; need hyperfine >= 1.13"
+
+VENV="$BENCH/.venv"
+AGENT_SYNC="$VENV/bin/agent-sync"
+if [[ ! -x "$AGENT_SYNC" ]]; then
+  say "creating $VENV with claude-agent-sync"
+  python3 -m venv "$VENV" || die "python3 -m venv failed (apt-get install python3-venv?)"
+  "$VENV/bin/pip" install -q claude-agent-sync || die "pip install claude-agent-sync failed"
+fi
+[[ -x "$AGENT_SYNC" ]] || die "claude-agent-sync installed no agent-sync console script"
+AS_VERSION="$("$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("claude-agent-sync"))')"
+
+# --- 2./3. builds ---------------------------------------------------------------
+say "cargo build --release -p hookgate (also builds the wasm guests; slow the first time)"
+(cd "$ROOT" && cargo build --release -p hookgate)
+HOOKGATE="$ROOT/target/release/hookgate"
+[[ -x "$HOOKGATE" ]] || die "no $HOOKGATE after the build"
+
+say "building the Rust floor (bench/floor)"
+cargo build --release --quiet --manifest-path "$BENCH/floor/Cargo.toml" --target-dir "$ROOT/target/bench-floor"
+FLOOR="$ROOT/target/bench-floor/release/hookgate-bench-floor"
+[[ -x "$FLOOR" ]] || die "no $FLOOR after the build"
+
+# --- 4. scratch repo, payloads, cache -------------------------------------------
+SCRATCH="$(mktemp -d "${TMPDIR:-/tmp}/hook-latency.XXXXXX")"
+if [[ "${KEEP:-0}" == 1 ]]; then echo "scratch dir kept: $SCRATCH" >&2
+else trap 'rm -rf "$SCRATCH"' EXIT; fi
+git -C "$SCRATCH" init -q
+mkdir -p "$SCRATCH/src"
+printf 'pub fn a() {}\n' >"$SCRATCH/src/lib.rs"
+payload() { # $1 = tool name, $2 = tool_input JSON
+  printf '{"session_id":"bench","transcript_path":"/tmp/x.jsonl","cwd":"%s","permission_mode":"default","hook_event_name":"PreToolUse","tool_name":"%s","tool_input":%s,"tool_use_id":"toolu_1"}\n' "$SCRATCH" "$1" "$2"
+}
+EDIT="$SCRATCH/edit.json"; READ="$SCRATCH/read.json"
+payload Edit "{\"file_path\":\"$SCRATCH/src/lib.rs\",\"old_string\":\"a\",\"new_string\":\"b\"}" >"$EDIT"
+payload Read "{\"file_path\":\"$SCRATCH/src/lib.rs\"}" >"$READ"
+export HOOKGATE_CACHE="$SCRATCH/hookgate-cache"
+# agent-sync finds its repo from the process cwd (it ignores the payload's cwd), as
+# Claude Code runs hooks in the project dir: run everything from the scratch repo.
+export AGENT_SYNC_ROOT="$SCRATCH"
+cd "$SCRATCH"
+
+# Every command is run as `sh -c 'CMD < FILE'` under `hyperfine -N`: the two hookgate
+# commands need different stdin in ONE invocation, and hyperfine's --input (>= 1.16)
+# is one file for all commands. `sh -c 'true < FILE'` times that shell layer.
+HG_EDIT="$HOOKGATE hook claude < $EDIT"
+HG_READ="$HOOKGATE hook claude < $READ"
+AS_EDIT="$AGENT_SYNC hook pre-tool-use < $EDIT"
+
+say "warming: one hookgate run per payload (compiles guests into $HOOKGATE_CACHE)"
+for cmd in "$HG_EDIT" "$HG_READ"; do
+  out="$(sh -c "$cmd")" || die "hookgate failed (exit $?): $cmd"
+  printf '  %s\n    -> %s\n' "${cmd##*< }" "${out:-<empty stdout>}" >&2
+done
+[[ -f "$SCRATCH/.git/hookgate/state.db" ]] || echo "  note: no audit store at .git/hookgate/state.db" >&2
+
+AS_OK=1; AS_WHY=""
+say "agent-sync $AS_VERSION: init + one PreToolUse run (exit code 2 would mean 'blocked')"
+if ! "$AGENT_SYNC" init >/dev/null 2>"$SCRATCH/as.err"; then
+  AS_OK=0; AS_WHY="'agent-sync init' failed: $(head -c 300 "$SCRATCH/as.err")"
+elif ! sh -c "$AS_EDIT" >/dev/null 2>"$SCRATCH/as.err"; then
+  AS_OK=0; AS_WHY="'agent-sync hook pre-tool-use' exited non-zero: $(head -c 300 "$SCRATCH/as.err")"
+elif [[ ! -f "$SCRATCH/.claude/coordination/state.sqlite" ]]; then
+  AS_OK=0; AS_WHY="agent-sync created no .claude/coordination/state.sqlite"
+fi
+if [[ "$AS_OK" == 1 ]]; then echo "  ok: $AS_EDIT" >&2
+else echo "  agent-sync CANNOT be timed: $AS_WHY" >&2; fi
+
+# --- 5. cold cache, then the main comparison ---------------------------------------
+COLD_JSON="$SCRATCH/cold.json"; MAIN_JSON="$SCRATCH/main.json"
+say "cold-cache first event: 5 runs, cache removed before each"
+hyperfine -N --runs 5 --prepare "rm -rf $HOOKGATE_CACHE" --export-json "$COLD_JSON" \
+  -n hookgate-edit-cold "sh -c '$HG_EDIT'"
+# Warm again for the main run.
+sh -c "$HG_EDIT" >/dev/null
+
+say "main run: $RUNS runs, $WARMUP warmup, one hyperfine invocation"
+args=(-N --warmup "$WARMUP" --runs "$RUNS" --export-json "$MAIN_JSON"
+  -n true /bin/true
+  -n sh-floor "sh -c 'true < $EDIT'"
+  -n rust-floor "sh -c '$FLOOR < $EDIT'"
+  -n hookgate-edit "sh -c '$HG_EDIT'"
+  -n hookgate-read "sh -c '$HG_READ'")
+[[ "$AS_OK" == 1 ]] && args+=(-n agent-sync-edit "sh -c '$AS_EDIT'")
+hyperfine "${args[@]}"
+
+# --- 6. summary ---------------------------------------------------------------------
+say "summary"
+echo "$HF_VERSION; claude-agent-sync $AS_VERSION; runs=$RUNS warmup=$WARMUP; commands run as sh -c 'CMD < payload' under -N"
+[[ "$AS_OK" == 1 ]] || echo "agent-sync NOT timed: $AS_WHY"
+python3 - "$MAIN_JSON" "$COLD_JSON" <<'PY'
+import json, sys
+res = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
+cold = json.load(open(sys.argv[2]))["results"][0]
+ms = {k: r["median"] * 1e3 for k, r in res.items()}
+print(f"\n{'command':<18}{'median ms':>10}{'mean ms':>9}{'stddev':>8}{'min ms':>8}")
+for k, r in res.items():
+    print(f"{k:<18}{ms[k]:>10.3f}{r['mean']*1e3:>9.3f}{r['stddev']*1e3:>8.3f}{r['min']*1e3:>8.3f}")
+print(f"{'hookgate cold':<18}{cold['median']*1e3:>10.3f}{cold['mean']*1e3:>9.3f}"
+      f"{cold['stddev']*1e3:>8.3f}{cold['min']*1e3:>8.3f}   (5 runs, empty HOOKGATE_CACHE)")
+sh = ms["sh-floor"]
+print(f"\nshell layer (sh-floor) = {sh:.3f} ms; 'net' = median minus sh-floor")
+fails = 0
+def check(label, ok, detail):
+    global fails
+    fails += not ok
+    print(f"  {'PASS' if ok else 'FAIL'}  {label:<34}{detail}")
+for hg in ("hookgate-edit", "hookgate-read"):
+    h, f = ms[hg], ms["rust-floor"]
+    print(f"\n{hg}:")
+    check("median <= 3 ms", h <= 3.0, f"{h:.3f} ms")
+    net = (h - sh) / max(f - sh, 1e-9)
+    check("<= 3x Rust floor", h / f <= 3.0, f"{h/f:.2f}x  (net of shell: {net:.2f}x)")
+    if "agent-sync-edit" in ms:
+        a = ms["agent-sync-edit"]
+        check(">= 30x faster than agent-sync", a / h >= 30, f"agent-sync/hookgate = {a/h:.1f}x  (agent-sync {a:.3f} ms, Edit payload)")
+    else:
+        check(">= 30x faster than agent-sync", False, "agent-sync not timed")
+print(f"\n{'ALL PASS' if not fails else f'{fails} FAIL(S)'}")
+PY
