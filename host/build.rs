@@ -46,6 +46,30 @@ fn target_root(out_dir: &Path) -> PathBuf {
         .unwrap_or_else(|| out_dir.join("guest-target"))
 }
 
+/// rustup installs the targets that rust-toolchain.toml lists when it installs
+/// the toolchain, but not when the toolchain was already there without them.
+/// Add the target then, so `cargo build` stays the only set-up step.
+fn ensure_wasm_target() {
+    let rustc = env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let sysroot = Command::new(&rustc)
+        .args(["--print", "sysroot"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
+    let Some(sysroot) = sysroot else { return };
+    if sysroot.join("lib/rustlib/wasm32-wasip2").is_dir() {
+        return;
+    }
+    println!("cargo:warning=installing the wasm32-wasip2 target with rustup (needed to build the built-in validators)");
+    let mut add = Command::new("rustup");
+    add.args(["target", "add", "wasm32-wasip2"]);
+    if let Ok(tc) = env::var("RUSTUP_TOOLCHAIN") {
+        add.args(["--toolchain", &tc]);
+    }
+    let _ = add.status();
+}
+
 fn main() {
     let manifest_dir =
         PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
@@ -69,6 +93,8 @@ fn main() {
         .map(PathBuf::from)
         .unwrap_or_else(|| target_root(&out_dir).join("guests"));
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+
+    ensure_wasm_target();
 
     let mut cmd = Command::new(cargo);
     cmd.env_clear();

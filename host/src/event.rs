@@ -16,10 +16,12 @@ use serde::{Deserialize, Serialize};
     Serialize,
     Deserialize,
     schemars::JsonSchema,
+    Default,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
     /// No objection.
+    #[default]
     Allow,
     /// Tell the agent, let the action proceed.
     Warn,

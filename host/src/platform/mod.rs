@@ -59,12 +59,6 @@ pub struct Decision {
     pub warn: Vec<String>,
 }
 
-impl Default for Outcome {
-    fn default() -> Self {
-        Outcome::Allow
-    }
-}
-
 /// The process's answer to the platform.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Answer {
