@@ -64,12 +64,13 @@ export HOOKGATE_CACHE="$SCRATCH/hookgate-cache"
 export AGENT_SYNC_ROOT="$SCRATCH"
 cd "$SCRATCH"
 
-# Every command is run as `sh -c 'CMD < FILE'` under `hyperfine -N`: the two hookgate
-# commands need different stdin in ONE invocation, and hyperfine's --input (>= 1.16)
-# is one file for all commands. `sh -c 'true < FILE'` times that shell layer.
-HG_EDIT="$HOOKGATE hook claude < $EDIT"
-HG_READ="$HOOKGATE hook claude < $READ"
-AS_EDIT="$AGENT_SYNC hook pre-tool-use < $EDIT"
+# Every command is run as `sh -c 'exec CMD < FILE'` under `hyperfine -N`: the two
+# hookgate commands need different stdin in ONE invocation, and hyperfine's --input
+# (>= 1.16; Debian bookworm ships 1.15) is one file for all commands. `exec` makes sh
+# replace itself (no fork), so `sh -c 'true < FILE'` (sh-floor) times the whole wrapper.
+HG_EDIT="exec $HOOKGATE hook claude < $EDIT"
+HG_READ="exec $HOOKGATE hook claude < $READ"
+AS_EDIT="exec $AGENT_SYNC hook pre-tool-use < $EDIT"
 
 say "warming: one hookgate run per payload (compiles guests into $HOOKGATE_CACHE)"
 for cmd in "$HG_EDIT" "$HG_READ"; do
@@ -102,7 +103,7 @@ say "main run: $RUNS runs, $WARMUP warmup, one hyperfine invocation"
 args=(-N --warmup "$WARMUP" --runs "$RUNS" --export-json "$MAIN_JSON"
   -n true /bin/true
   -n sh-floor "sh -c 'true < $EDIT'"
-  -n rust-floor "sh -c '$FLOOR < $EDIT'"
+  -n rust-floor "sh -c 'exec $FLOOR < $EDIT'"
   -n hookgate-edit "sh -c '$HG_EDIT'"
   -n hookgate-read "sh -c '$HG_READ'")
 [[ "$AS_OK" == 1 ]] && args+=(-n agent-sync-edit "sh -c '$AS_EDIT'")
@@ -110,7 +111,8 @@ hyperfine "${args[@]}"
 
 # --- 6. summary ---------------------------------------------------------------------
 say "summary"
-echo "$HF_VERSION; claude-agent-sync $AS_VERSION; runs=$RUNS warmup=$WARMUP; commands run as sh -c 'CMD < payload' under -N"
+echo "$HF_VERSION; claude-agent-sync $AS_VERSION; runs=$RUNS warmup=$WARMUP; commands run as sh -c 'exec CMD < payload' under -N"
+echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPU(s) (a busy machine inflates every wall time)"
 [[ "$AS_OK" == 1 ]] || echo "agent-sync NOT timed: $AS_WHY"
 python3 - "$MAIN_JSON" "$COLD_JSON" <<'PY'
 import json, sys

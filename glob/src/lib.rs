@@ -13,9 +13,14 @@
 //!   with `/` matches absolute paths only.
 //! - Matching folds case when asked to (file systems that fold case).
 //!
-//! Matching itself is delegated to the `glob-match` crate (allocation-free,
-//! no regex compilation per event, small in wasm); this crate adds the
-//! validation, the directory rule, negation sets and the absolute-path rule.
+//! Matching itself is delegated to the `fast-glob` crate, maintained by the oxc
+//! project: allocation-free, no regex to compile per event (validators run in
+//! a fresh sandbox on every event), and small in wasm. `glob-match`, its
+//! ancestor, was tried first and dropped: the property test in
+//! `tests/oracle.rs` (a naive matcher written from the rules above) found it
+//! failing `**/a*` against `a/a`. This crate adds the validation, bounded
+//! brace expansion, the directory rule, the zero-segment trailing `/**`,
+//! negation sets and the absolute-path rule.
 
 #![deny(missing_docs)]
 
@@ -142,7 +147,7 @@ impl Alternative {
                     && path.starts_with(self.body.as_str())
                     && path.as_bytes()[self.body.len()] == b'/');
         }
-        glob_match::glob_match(&self.body, path)
+        fast_glob::glob_match(&self.body, path)
     }
 }
 
@@ -272,7 +277,18 @@ impl Pattern {
         let mut expanded = Vec::new();
         expand_braces(&body, &mut expanded)?;
         let mut alternatives: Vec<Alternative> = Vec::with_capacity(expanded.len());
-        for alt in expanded.into_iter().filter_map(Alternative::new) {
+        // `**` spans zero segments too, and glob-match does not let a trailing
+        // `/**` match the directory itself: add that form explicitly.
+        let mut forms = Vec::with_capacity(expanded.len());
+        for e in expanded {
+            let mut stripped = e.as_str();
+            while let Some(s) = stripped.strip_suffix("/**") {
+                stripped = s;
+                forms.push(s.to_string());
+            }
+            forms.push(e);
+        }
+        for alt in forms.into_iter().filter_map(Alternative::new) {
             if !alternatives.contains(&alt) {
                 alternatives.push(alt);
             }
