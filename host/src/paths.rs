@@ -282,4 +282,22 @@ mod tests {
             main_git.join("hookgate/state.db")
         );
     }
+
+    proptest::proptest! {
+        #[test]
+        fn normalizing_is_idempotent_and_form_independent(parts in proptest::collection::vec("[a-c]{1,2}|\\.|\\.\\.", 1..8)) {
+            let (t, ctx) = repo();
+            let rel = parts.join("/");
+            let once = ctx.normalize(&rel);
+            let root_ctx = PathContext::new(t.path());
+            // Relative to the repository root, the normalized form is a fixed point.
+            if !once.starts_with('/') {
+                proptest::prop_assert_eq!(root_ctx.normalize(&once), once.clone());
+            }
+            // The absolute spelling of the same path normalizes the same way.
+            let abs = format!("{}/{}", ctx.cwd.display(), rel);
+            proptest::prop_assert_eq!(ctx.normalize(&abs), once.clone());
+            proptest::prop_assert!(once == "." || !once.split('/').any(|c| c == ".." || c == "."), "{}", once);
+        }
+    }
 }

@@ -276,4 +276,63 @@ mod tests {
             Answer::silent()
         );
     }
+
+    fn json_value() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            "\\PC{0,12}".prop_map(Value::String),
+            prop_oneof![
+                Just("PreToolUse"),
+                Just("PostToolUse"),
+                Just("Edit"),
+                Just("Read"),
+                Just("Bash"),
+                Just("Stop")
+            ]
+            .prop_map(|s| Value::String(s.into())),
+        ];
+        leaf.prop_recursive(4, 64, 8, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::btree_map(
+                    prop_oneof![
+                        Just("hook_event_name".to_string()),
+                        Just("tool_name".to_string()),
+                        Just("tool_input".to_string()),
+                        Just("file_path".to_string()),
+                        Just("command".to_string()),
+                        Just("cwd".to_string()),
+                        "[a-z_]{1,8}"
+                    ],
+                    inner,
+                    0..6
+                )
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_json_parses_or_errors_and_answers_are_valid(v in json_value()) {
+            if let Ok((raw, _)) = Claude.parse(&v.to_string(), None) {
+                for outcome in [Outcome::Allow, Outcome::Warn, Outcome::Ask, Outcome::Deny] {
+                    let d = Decision { outcome, deny: vec!["d".into()], ask: vec!["a".into()], warn: vec!["w".into()] };
+                    let a = Claude.answer(&raw.native_event, &d);
+                    proptest::prop_assert_eq!(a.exit_code, 0);
+                    if !a.stdout.is_empty() {
+                        proptest::prop_assert!(serde_json::from_str::<Value>(&a.stdout).is_ok());
+                    }
+                }
+            }
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic(s in "\\PC{0,200}") {
+            let _ = Claude.parse(&s, Some("PreToolUse"));
+        }
+    }
 }

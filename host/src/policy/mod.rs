@@ -712,4 +712,64 @@ mod tests {
         assert!(load(std::slice::from_ref(&l)).is_err());
         assert_eq!(PolicyError::declared_on_error(&[l]), Some(Outcome::Deny));
     }
+
+    #[test]
+    fn hostile_policies_are_errors_with_locations_not_panics() {
+        let hostile = [
+            "",
+            "version = 2",
+            "version = -1\n",
+            "version = 99999999999999999999",
+            "[[validator]]",
+            "[[validator]]\nname = \"\"",
+            "[[validator]]\nname = \"write-guard\"\nlimits = { fuel_ms = 18446744073709551615 }",
+            "[[validator]]\nname = \"write-guard\"\nlimits = { memory_mb = -5 }",
+            "[[validator]]\nname = \"write-guard\"\n[[validator.tier]]\naction = \"block\"\npaths = []",
+            "[[validator]]\nname = \"write-guard\"\n[[validator.tier]]\naction = \"nuke\"\npaths = [\"a\"]",
+            "[[validator]]\nname = \"write-guard\"\n[[validator.tier]]\naction = \"block\"\npaths = [\"{{{{{{a}}}}}}\", \"\\\\x\"]",
+            "[[validator]]\nname = \"x\"\npath = \"/dev/zero\"\nsha256 = \"zz\"",
+            "[[validator]]\nname = \"write-guard\"\nrules = { \"bad id!\" = \"warn\" }",
+            "[[validator]]\nname = \"write-guard\"\n[[validator]]\nname = \"write-guard\"",
+            "on_error = \"explode\"",
+            "default_stage = 3",
+            "[audit]\nretention_days = \"forever\"",
+            "unknown_key = 1",
+            "\u{0}\u{1}\u{2}",
+            &"[".repeat(10_000),
+            &format!("a = {}", "[".repeat(5_000)),
+        ];
+        for text in hostile {
+            match load(&[Layer::builtin(), layer(text)]) {
+                Ok(_) => assert!(text.is_empty(), "accepted {text:?}"),
+                Err(PolicyError::Invalid(d)) => {
+                    assert!(!d.is_empty());
+                    for x in &d {
+                        assert!(x.line >= 1 && x.column >= 1, "{x:?}");
+                        assert!(!x.message.is_empty());
+                    }
+                }
+                Err(e) => panic!("{text:?}: {e}"),
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_text_never_panics(text in "\\PC{0,200}") {
+            let _ = load(&[Layer::builtin(), layer(&text)]);
+        }
+
+        #[test]
+        fn arbitrary_validator_tables_never_panic(
+            name in "[a-z-]{0,12}",
+            stage in "[a-z]{0,8}",
+            fuel in proptest::num::i64::ANY,
+            pat in "\\PC{0,20}",
+        ) {
+            let text = format!(
+                "[[validator]]\nname = {name:?}\nstage = {stage:?}\nlimits = {{ fuel_ms = {fuel} }}\n[[validator.tier]]\naction = \"block\"\npaths = [{pat:?}]\n"
+            );
+            let _ = load(&[Layer::builtin(), layer(&text)]);
+        }
+    }
 }
