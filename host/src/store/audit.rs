@@ -251,3 +251,81 @@ impl Store {
 pub fn since(d: Duration) -> i64 {
     now_ms() - i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 2)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chain::Verdict;
+    use crate::event::{Agent, Kind};
+
+    fn event() -> Event {
+        Event {
+            platform: "claude".into(),
+            native_event: "PreToolUse".into(),
+            kind: Kind::PreTool,
+            tool: Some("Write".into()),
+            agent: Agent::from_session("s", None, None),
+            cwd: "/r".into(),
+            repo_root: Some("/r".into()),
+            writes: vec![".env".into()],
+            deletes: vec![],
+            reads: vec![],
+            command: None,
+            prompt: None,
+            case_insensitive: false,
+            raw_json: String::new(),
+        }
+    }
+
+    #[test]
+    fn growth_is_bounded_by_max_events() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("state.db")).unwrap();
+        let verdict = Verdict::failure("x", Outcome::Deny, "m".into());
+        let keep = AuditSettings {
+            retention_days: 30,
+            max_events: 100,
+        };
+        for _ in 0..1024 {
+            store
+                .record(&event(), &verdict, Duration::from_micros(5), keep)
+                .unwrap();
+        }
+        let n = store.event_count().unwrap();
+        // Pruning runs every 256 events, so at most max_events + 255 remain.
+        assert!(n <= 100 + 255, "{n} events kept");
+        assert!(n >= 100, "{n} events kept");
+        let logged = store.events_since(0, 10).unwrap();
+        assert_eq!(logged[0].event, event());
+        assert_eq!(logged[0].decision, Outcome::Deny);
+    }
+
+    #[test]
+    fn old_records_are_pruned_by_age() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("state.db")).unwrap();
+        let verdict = Verdict::failure("x", Outcome::Allow, "m".into());
+        let keep = AuditSettings {
+            retention_days: 1,
+            max_events: 1_000_000,
+        };
+        store
+            .record(&event(), &verdict, Duration::ZERO, keep)
+            .unwrap();
+        store
+            .conn
+            .execute("UPDATE events SET ts_ms = ts_ms - 3 * 86400000", [])
+            .unwrap();
+        for _ in 0..300 {
+            store
+                .record(&event(), &verdict, Duration::ZERO, keep)
+                .unwrap();
+        }
+        assert_eq!(store.event_count().unwrap(), 300);
+        let f: i64 = store
+            .conn
+            .query_row("SELECT COUNT(*) FROM findings", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(f, 300, "findings of pruned events are deleted with them");
+    }
+}
