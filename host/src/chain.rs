@@ -48,6 +48,8 @@ pub struct Run {
     pub stage: Stage,
     /// Wall time, load included.
     pub duration_us: u64,
+    /// Of which loading, linking and the config check.
+    pub load_us: u64,
     /// Why it failed, if it did.
     pub error: Option<String>,
     /// Lines it logged.
@@ -190,8 +192,10 @@ impl Runtime {
         for spec in &policy.validators {
             let start = Instant::now();
             let mut compiled_now = false;
+            let mut load_us = 0;
             let call = self.prepare(spec).map(|guest| {
                 compiled_now = guest.compiled_now;
+                load_us = micros(start.elapsed());
                 guest.validate(event, spec.raw_json, &spec.config_json, spec.limits)
             });
             let (result, logs) = match call {
@@ -238,6 +242,7 @@ impl Runtime {
                 validator: spec.name.clone(),
                 stage: spec.stage,
                 duration_us: micros(duration),
+                load_us,
                 error,
                 logs,
                 compiled_now,

@@ -106,9 +106,41 @@ fn fail(
     }
 }
 
+/// Phase timings, printed to stderr when `HOOKGATE_TIMING=1` (for `bench/`).
+struct Phases {
+    on: bool,
+    last: Instant,
+    out: Vec<String>,
+}
+
+impl Phases {
+    fn new(start: Instant) -> Phases {
+        Phases {
+            on: std::env::var_os("HOOKGATE_TIMING").is_some_and(|v| v == "1"),
+            last: start,
+            out: Vec::new(),
+        }
+    }
+    fn mark(&mut self, phase: &str) {
+        if self.on {
+            let now = Instant::now();
+            self.out.push(format!(
+                "{phase}={}us",
+                now.duration_since(self.last).as_micros()
+            ));
+            self.last = now;
+        }
+    }
+    fn line(&self) -> Option<String> {
+        self.on
+            .then(|| format!("hookgate timing: {}", self.out.join(" ")))
+    }
+}
+
 /// Handle one payload for `adapter`.
 pub fn handle(adapter: &dyn Adapter, input: &str, opts: &HookOptions) -> HookResult {
     let start = Instant::now();
+    let mut phases = Phases::new(start);
     let fallback_native = opts
         .event_flag
         .clone()
@@ -172,6 +204,7 @@ pub fn handle(adapter: &dyn Adapter, input: &str, opts: &HookOptions) -> HookRes
             );
         }
     };
+    phases.mark("policy");
     let fold = match policy.case_fold {
         CaseFold::On => true,
         CaseFold::Off => false,
@@ -179,6 +212,7 @@ pub fn handle(adapter: &dyn Adapter, input: &str, opts: &HookOptions) -> HookRes
     };
     ctx = ctx.with_case_fold(fold);
     let event = normalize(adapter.name(), raw, &value, &ctx, opts.agent.as_deref());
+    phases.mark("normalize");
 
     if event.kind == Kind::Other {
         // Events hookgate has no use for are allowed silently.
@@ -203,9 +237,13 @@ pub fn handle(adapter: &dyn Adapter, input: &str, opts: &HookOptions) -> HookRes
     let mut diagnostics = Vec::new();
     let cache_dir = CodeCache::default_dir(&store_path.with_file_name("cache"));
     let verdict = match Runtime::new(cache_dir) {
-        Ok(rt) => rt.run(&policy, &event),
+        Ok(rt) => {
+            phases.mark("engine");
+            rt.run(&policy, &event)
+        }
         Err(e) => Verdict::failure("runtime", policy.on_error, e),
     };
+    phases.mark("chain");
     for r in &verdict.runs {
         if let Some(e) = &r.error {
             diagnostics.push(format!("hookgate: validator `{}` failed: {e}", r.validator));
@@ -218,9 +256,13 @@ pub fn handle(adapter: &dyn Adapter, input: &str, opts: &HookOptions) -> HookRes
             Ok(_) => {}
             Err(e) => diagnostics.push(format!("hookgate: audit record not written: {e}")),
         }
+        phases.mark("audit");
     }
+    let answer = adapter.answer(&event.native_event, &verdict.to_decision());
+    phases.mark("answer");
+    diagnostics.extend(phases.line());
     HookResult {
-        answer: adapter.answer(&event.native_event, &verdict.to_decision()),
+        answer,
         event: Some(event),
         verdict,
         diagnostics,

@@ -67,10 +67,11 @@ pub fn run(
             ""
         };
         println!(
-            "\n{}  stage={}  {:.2} ms{cold}",
+            "\n{}  stage={}  {:.2} ms (load {:.2} ms){cold}",
             run.validator,
             run.stage,
-            run.duration_us as f64 / 1000.0
+            run.duration_us as f64 / 1000.0,
+            run.load_us as f64 / 1000.0
         );
         let mine: Vec<_> = r
             .verdict

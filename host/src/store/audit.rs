@@ -44,6 +44,24 @@ pub struct ReportRow {
     pub errors: u64,
 }
 
+/// The parts of a recorded run the report reads.
+#[derive(Debug, Default, serde::Deserialize)]
+struct RunRecord {
+    validator: String,
+    stage: String,
+    error: Option<String>,
+}
+
+/// The parts of a recorded finding the report reads.
+#[derive(Debug, serde::Deserialize)]
+struct FindingRecord {
+    validator: String,
+    rule: String,
+    stage: String,
+    would: Outcome,
+    effective: Outcome,
+}
+
 /// An event read back for replay.
 #[derive(Debug, Clone)]
 pub struct Logged {
@@ -72,68 +90,39 @@ impl Store {
             source,
         };
         let tx = self.conn.transaction().map_err(sql)?;
-        let event_json = serde_json::to_string(event).unwrap_or_default();
+        let kind = serde_json::to_value(event.kind)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
         tx.execute(
-            "INSERT INTO events (ts_ms, platform, native_event, kind, tool, agent, agent_name, session, decision, duration_us, event_json)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            "INSERT INTO events (ts_ms, platform, native_event, kind, tool, agent, agent_name, session,
+                                 decision, duration_us, event_json, runs_json, findings_json)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             params![
                 now_ms(),
                 event.platform,
                 event.native_event,
-                serde_json::to_value(event.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(),
+                kind,
                 event.tool,
                 event.agent.id,
                 event.agent.name,
                 event.agent.session,
                 verdict.decision.as_str(),
                 i64::try_from(duration.as_micros()).unwrap_or(i64::MAX),
-                event_json,
+                serde_json::to_string(event).unwrap_or_default(),
+                serde_json::to_string(&verdict.runs).unwrap_or_default(),
+                serde_json::to_string(&verdict.findings).unwrap_or_default(),
             ],
         )
         .map_err(sql)?;
         let id = tx.last_insert_rowid();
-        {
-            let mut run = tx
-                .prepare_cached("INSERT INTO runs (event_id, validator, stage, duration_us, error) VALUES (?1, ?2, ?3, ?4, ?5)")
-                .map_err(sql)?;
-            for r in &verdict.runs {
-                run.execute(params![
-                    id,
-                    r.validator,
-                    r.stage.as_str(),
-                    i64::try_from(r.duration_us).unwrap_or(i64::MAX),
-                    r.error
-                ])
-                .map_err(sql)?;
-            }
-            let mut f = tx
-                .prepare_cached(
-                    "INSERT INTO findings (event_id, validator, rule, stage, would, effective, message, paths, docs)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                )
-                .map_err(sql)?;
-            for j in &verdict.findings {
-                f.execute(params![
-                    id,
-                    j.validator,
-                    j.rule,
-                    j.stage.as_str(),
-                    j.would.as_str(),
-                    j.effective.as_str(),
-                    j.message,
-                    serde_json::to_string(&j.paths).unwrap_or_default(),
-                    j.docs
-                ])
-                .map_err(sql)?;
-            }
-        }
         if id % 256 == 0 {
             let cutoff = now_ms() - i64::from(retention.retention_days) * 86_400_000;
             tx.execute("DELETE FROM events WHERE ts_ms < ?1", params![cutoff])
                 .map_err(sql)?;
             tx.execute(
-                "DELETE FROM events WHERE id <= (SELECT MAX(id) FROM events) - ?1",
-                params![i64::from(retention.max_events)],
+                "DELETE FROM events WHERE id <= ?1 - ?2",
+                params![id, i64::from(retention.max_events)],
             )
             .map_err(sql)?;
         }
@@ -143,65 +132,51 @@ impl Store {
 
     /// Per validator and rule, over events since `since_ms`.
     pub fn report(&self, since_ms: i64) -> Result<Vec<ReportRow>, StoreError> {
-        let mut rows = Vec::new();
+        use std::collections::BTreeMap;
         let mut stmt = self
             .conn
-            .prepare(
-                "SELECT r.validator, MAX(r.stage), COUNT(*), SUM(r.error IS NOT NULL)
-                 FROM runs r JOIN events e ON e.id = r.event_id WHERE e.ts_ms >= ?1
-                 GROUP BY r.validator ORDER BY r.validator",
-            )
+            .prepare("SELECT runs_json, findings_json FROM events WHERE ts_ms >= ?1 ORDER BY id")
             .map_err(|e| self.err(e))?;
-        let validators = stmt
+        let rows = stmt
             .query_map(params![since_ms], |r| {
-                Ok(ReportRow {
-                    validator: r.get(0)?,
-                    rule: "*".into(),
-                    stage: r.get(1)?,
-                    events: r.get::<_, i64>(2)? as u64,
-                    errors: r.get::<_, i64>(3)? as u64,
-                    ..ReportRow::default()
-                })
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
             })
             .map_err(|e| self.err(e))?;
-        for v in validators {
-            rows.push(v.map_err(|e| self.err(e))?);
+        let mut table: BTreeMap<(String, String), ReportRow> = BTreeMap::new();
+        for row in rows {
+            let (runs, findings) = row.map_err(|e| self.err(e))?;
+            let runs: Vec<RunRecord> = serde_json::from_str(&runs).unwrap_or_default();
+            let findings: Vec<FindingRecord> = serde_json::from_str(&findings).unwrap_or_default();
+            for r in runs {
+                let e = table
+                    .entry((r.validator.clone(), "*".into()))
+                    .or_insert_with(|| ReportRow {
+                        validator: r.validator.clone(),
+                        rule: "*".into(),
+                        ..ReportRow::default()
+                    });
+                e.stage = r.stage;
+                e.events += 1;
+                e.errors += u64::from(r.error.is_some());
+            }
+            for f in findings {
+                let e = table
+                    .entry((f.validator.clone(), f.rule.clone()))
+                    .or_insert_with(|| ReportRow {
+                        validator: f.validator.clone(),
+                        rule: f.rule.clone(),
+                        ..ReportRow::default()
+                    });
+                e.stage = f.stage;
+                e.events += 1;
+                e.would_deny += u64::from(f.would == Outcome::Deny);
+                e.would_ask += u64::from(f.would == Outcome::Ask);
+                e.warned += u64::from(f.effective == Outcome::Warn);
+                e.asked += u64::from(f.effective == Outcome::Ask);
+                e.blocked += u64::from(f.effective == Outcome::Deny);
+            }
         }
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT f.validator, f.rule,
-                        (SELECT f2.stage FROM findings f2 WHERE f2.validator = f.validator AND f2.rule = f.rule ORDER BY f2.event_id DESC LIMIT 1),
-                        COUNT(*),
-                        SUM(f.would = 'deny'), SUM(f.would = 'ask'),
-                        SUM(f.effective = 'warn'), SUM(f.effective = 'ask'), SUM(f.effective = 'deny')
-                 FROM findings f JOIN events e ON e.id = f.event_id WHERE e.ts_ms >= ?1
-                 GROUP BY f.validator, f.rule ORDER BY f.validator, f.rule",
-            )
-            .map_err(|e| self.err(e))?;
-        let rules = stmt
-            .query_map(params![since_ms], |r| {
-                Ok(ReportRow {
-                    validator: r.get(0)?,
-                    rule: r.get(1)?,
-                    stage: r.get(2)?,
-                    events: r.get::<_, i64>(3)? as u64,
-                    would_deny: r.get::<_, i64>(4)? as u64,
-                    would_ask: r.get::<_, i64>(5)? as u64,
-                    warned: r.get::<_, i64>(6)? as u64,
-                    asked: r.get::<_, i64>(7)? as u64,
-                    blocked: r.get::<_, i64>(8)? as u64,
-                    errors: 0,
-                })
-            })
-            .map_err(|e| self.err(e))?;
-        for r in rules {
-            rows.push(r.map_err(|e| self.err(e))?);
-        }
-        rows.sort_by(|a, b| {
-            (&a.validator, a.rule != "*", &a.rule).cmp(&(&b.validator, b.rule != "*", &b.rule))
-        });
-        Ok(rows)
+        Ok(table.into_values().collect())
     }
 
     /// Events since `since_ms`, oldest first, at most `limit`.
@@ -322,10 +297,8 @@ mod tests {
                 .unwrap();
         }
         assert_eq!(store.event_count().unwrap(), 300);
-        let f: i64 = store
-            .conn
-            .query_row("SELECT COUNT(*) FROM findings", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(f, 300, "findings of pruned events are deleted with them");
+        let rows = store.report(0).unwrap();
+        let errors = rows.iter().find(|r| r.rule == "hookgate:error").unwrap();
+        assert_eq!(errors.events, 300, "the report counts only what was kept");
     }
 }

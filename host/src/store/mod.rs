@@ -29,10 +29,17 @@ pub enum StoreError {
     },
 }
 
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
+/// One row per event: every hook process is the first to open the store, and
+/// SQLite then rebuilds its WAL index by reading every WAL frame, so the
+/// per-event write is kept to one or two pages (runs and findings as JSON, no
+/// secondary indexes) and the WAL is checkpointed every [`WAL_PAGES`] pages.
 const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS events (
+DROP TABLE IF EXISTS findings;
+DROP TABLE IF EXISTS runs;
+DROP TABLE IF EXISTS events;
+CREATE TABLE events (
     id INTEGER PRIMARY KEY,
     ts_ms INTEGER NOT NULL,
     platform TEXT NOT NULL,
@@ -44,30 +51,14 @@ CREATE TABLE IF NOT EXISTS events (
     session TEXT NOT NULL,
     decision TEXT NOT NULL,
     duration_us INTEGER NOT NULL,
-    event_json TEXT NOT NULL
+    event_json TEXT NOT NULL,
+    runs_json TEXT NOT NULL,
+    findings_json TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS events_ts ON events(ts_ms);
-CREATE TABLE IF NOT EXISTS runs (
-    event_id INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE,
-    validator TEXT NOT NULL,
-    stage TEXT NOT NULL,
-    duration_us INTEGER NOT NULL,
-    error TEXT
-);
-CREATE INDEX IF NOT EXISTS runs_event ON runs(event_id);
-CREATE TABLE IF NOT EXISTS findings (
-    event_id INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE,
-    validator TEXT NOT NULL,
-    rule TEXT NOT NULL,
-    stage TEXT NOT NULL,
-    would TEXT NOT NULL,
-    effective TEXT NOT NULL,
-    message TEXT NOT NULL,
-    paths TEXT NOT NULL,
-    docs TEXT
-);
-CREATE INDEX IF NOT EXISTS findings_event ON findings(event_id);
 ";
+
+/// WAL size (pages) that triggers a checkpoint.
+const WAL_PAGES: u32 = 128;
 
 /// An open store.
 pub struct Store {
@@ -92,19 +83,57 @@ impl Store {
         };
         let conn = Connection::open(path).map_err(sql)?;
         conn.busy_timeout(Duration::from_secs(5)).map_err(sql)?;
+        // Every hook is a short-lived process. By default the last connection
+        // to close checkpoints the WAL into the database and deletes it, which
+        // costs several fsyncs per event. Keep the WAL between processes and
+        // leave checkpoints to SQLite's auto-checkpoint (every ~1000 pages), so
+        // a commit under synchronous=NORMAL needs no fsync at all. Durability:
+        // a power loss may drop the last few audit records, never corrupt them.
+        conn.set_db_config(
+            rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+            true,
+        )
+        .map_err(sql)?;
+        let mut persist = 1;
+        conn.file_control(
+            Some("main"),
+            rusqlite::FileControl::PersistWal(&mut persist),
+        )
+        .map_err(sql)?;
         let version: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(sql)?;
         if version < SCHEMA_VERSION {
             conn.execute_batch("PRAGMA journal_mode=WAL;")
                 .map_err(sql)?;
-            conn.execute_batch(&format!(
-                "BEGIN IMMEDIATE; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
-            ))
-            .map_err(sql)?;
+            // Many hook processes may open a new store at once: check the
+            // version again under the write lock, so only the first migrates.
+            let mut conn = conn;
+            let tx = conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(sql)?;
+            let current: i64 = tx
+                .query_row("PRAGMA user_version", [], |r| r.get(0))
+                .map_err(sql)?;
+            if current < SCHEMA_VERSION {
+                tx.execute_batch(&format!("{SCHEMA} PRAGMA user_version = {SCHEMA_VERSION};"))
+                    .map_err(sql)?;
+            }
+            tx.commit().map_err(sql)?;
+            return Self::finish_open(conn, path);
         }
-        conn.execute_batch("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")
-            .map_err(sql)?;
+        Self::finish_open(conn, path)
+    }
+
+    fn finish_open(conn: Connection, path: &Path) -> Result<Store, StoreError> {
+        let sql = |source| StoreError::Sql {
+            path: path.to_path_buf(),
+            source,
+        };
+        conn.execute_batch(&format!(
+            "PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint={WAL_PAGES};"
+        ))
+        .map_err(sql)?;
         Ok(Store {
             conn,
             path: path.to_path_buf(),
