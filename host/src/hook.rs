@@ -250,11 +250,12 @@ pub fn handle(adapter: &dyn Adapter, input: &str, opts: &HookOptions) -> HookRes
         }
     }
     if opts.audit {
-        match Store::open(&store_path)
-            .and_then(|mut s| s.record(&event, &verdict, start.elapsed(), policy.audit))
-        {
-            Ok(_) => {}
-            Err(e) => diagnostics.push(format!("hookgate: audit record not written: {e}")),
+        let recorded = Store::open(&store_path).and_then(|mut s| {
+            phases.mark("store-open");
+            s.record(&event, &verdict, start.elapsed(), policy.audit)
+        });
+        if let Err(e) = recorded {
+            diagnostics.push(format!("hookgate: audit record not written: {e}"));
         }
         phases.mark("audit");
     }

@@ -127,6 +127,7 @@ impl Store {
             .map_err(sql)?;
         }
         tx.commit().map_err(sql)?;
+        self.trim_wal()?;
         Ok(id)
     }
 
