@@ -10,8 +10,9 @@ use std::process::Command;
 
 use sha2::{Digest, Sha256};
 
-/// Guests embedded in the binary: (validator name, crate name).
-const BUILTINS: &[(&str, &str)] = &[("write-guard", "write_guard"), ("read-guard", "read_guard")];
+/// Components embedded in the binary: (component name, crate name). The
+/// built-in validators that use them are listed in `src/builtin.rs`.
+const BUILTINS: &[(&str, &str)] = &[("path-guard", "path_guard")];
 /// Guests built for the tests only.
 const TEST_GUESTS: &[&str] = &["hostile"];
 
@@ -144,8 +145,8 @@ fn main() {
     }
 
     let wasm_dir = guest_target.join("wasm32-wasip2").join("release");
-    let mut src = String::from("/// Built-in validators: (name, wasm, sha256 hex).\n");
-    src.push_str("pub const BUILTIN_GUESTS: &[(&str, &[u8], &str)] = &[\n");
+    let mut src = String::from("/// Built-in components: (name, wasm, sha256 hex).\n");
+    src.push_str("pub const BUILTIN_COMPONENTS: &[(&str, &[u8], &str)] = &[\n");
     for (name, krate) in BUILTINS {
         let file = wasm_dir.join(format!("{krate}.wasm"));
         let bytes = fs::read(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));

@@ -1,5 +1,7 @@
-//! The built-in validators, compiled for wasm32-wasip2 by `build.rs` and
-//! embedded in the binary.
+//! The built-in validators. Their components are compiled for wasm32-wasip2 by
+//! `build.rs` and embedded in the binary; several validators may share one
+//! component with different host-set configuration (`write-guard` and
+//! `read-guard` are both `path-guard`), so a hook loads it once.
 
 include!(concat!(env!("OUT_DIR"), "/builtin_guests.rs"));
 
@@ -8,21 +10,49 @@ include!(concat!(env!("OUT_DIR"), "/builtin_guests.rs"));
 pub struct Builtin {
     /// Its name in policies.
     pub name: &'static str,
+    /// The component's name.
+    pub component: &'static str,
     /// The component.
     pub wasm: &'static [u8],
     /// sha256 of `wasm`, hex.
     pub sha256: &'static str,
+    /// Configuration keys the host sets (JSON object members), after the policy's.
+    pub host_config: &'static [(&'static str, &'static str)],
 }
 
-/// Look a built-in up by name.
+/// (validator, component, host-set configuration).
+const VALIDATORS: &[(&str, &str, &[(&str, &str)])] = &[
+    ("write-guard", "path-guard", &[("access", "write")]),
+    ("read-guard", "path-guard", &[("access", "read")]),
+];
+
+/// Look a built-in validator up by name.
 pub fn find(name: &str) -> Option<Builtin> {
-    BUILTIN_GUESTS
+    let &(name, component, host_config) = VALIDATORS.iter().find(|(n, _, _)| *n == name)?;
+    let &(_, wasm, sha256) = BUILTIN_COMPONENTS
         .iter()
-        .find(|(n, _, _)| *n == name)
-        .map(|&(name, wasm, sha256)| Builtin { name, wasm, sha256 })
+        .find(|(c, _, _)| *c == component)?;
+    Some(Builtin {
+        name,
+        component,
+        wasm,
+        sha256,
+        host_config,
+    })
 }
 
-/// Names of all built-ins.
+/// Names of all built-in validators.
 pub fn names() -> Vec<&'static str> {
-    BUILTIN_GUESTS.iter().map(|(n, _, _)| *n).collect()
+    VALIDATORS.iter().map(|(n, _, _)| *n).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_builtin_has_its_component() {
+        for n in super::names() {
+            let b = super::find(n).unwrap();
+            assert!(!b.wasm.is_empty() && b.sha256.len() == 64, "{n}");
+        }
+    }
 }

@@ -1,6 +1,8 @@
 //! The validator chain: run every enabled validator of the policy on one
 //! event, each in a fresh sandbox, apply rollout stages, and decide.
 
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -123,6 +125,9 @@ impl Verdict {
 pub struct Runtime {
     engine: Engine,
     cache: CodeCache,
+    /// Components loaded in this process, by sha256: validators that share a
+    /// component (the built-in guards) load and link it once.
+    loaded: RefCell<Vec<(String, Rc<LoadedGuest>)>>,
 }
 
 impl Runtime {
@@ -130,7 +135,11 @@ impl Runtime {
     pub fn new(cache_dir: std::path::PathBuf) -> Result<Runtime, String> {
         let engine = runtime::engine().map_err(|e| format!("wasm engine: {e:#}"))?;
         let cache = CodeCache::new(&engine, cache_dir);
-        Ok(Runtime { engine, cache })
+        Ok(Runtime {
+            engine,
+            cache,
+            loaded: RefCell::new(Vec::new()),
+        })
     }
 
     /// The cache.
@@ -138,17 +147,35 @@ impl Runtime {
         &self.cache
     }
 
+    /// Load a component once per process; the flag says it was compiled
+    /// by this call (cold cache).
+    fn load(
+        &self,
+        sha256: &str,
+        wasm: impl FnOnce() -> Result<Vec<u8>, CacheError>,
+    ) -> Result<(Rc<LoadedGuest>, bool), GuestError> {
+        if let Some((_, g)) = self.loaded.borrow().iter().find(|(s, _)| s == sha256) {
+            return Ok((Rc::clone(g), false));
+        }
+        let guest = Rc::new(LoadedGuest::load(&self.engine, &self.cache, sha256, wasm)?);
+        let compiled = guest.compiled_now;
+        self.loaded
+            .borrow_mut()
+            .push((sha256.to_string(), Rc::clone(&guest)));
+        Ok((guest, compiled))
+    }
+
     /// Load a validator's code and check its configuration (once per
     /// configuration; remembered in the cache).
-    pub fn prepare(&self, spec: &ValidatorSpec) -> Result<LoadedGuest, GuestError> {
-        let (sha, guest) = match &spec.source {
+    pub fn prepare(&self, spec: &ValidatorSpec) -> Result<(Rc<LoadedGuest>, bool), GuestError> {
+        let (sha, (guest, compiled)) = match &spec.source {
             Source::Builtin => {
                 let b = builtin::find(&spec.name).ok_or_else(|| {
                     GuestError::Load(format!("no built-in validator `{}`", spec.name))
                 })?;
                 (
                     b.sha256.to_string(),
-                    LoadedGuest::load(&self.engine, &self.cache, b.sha256, || Ok(b.wasm.to_vec()))?,
+                    self.load(b.sha256, || Ok(b.wasm.to_vec()))?,
                 )
             }
             Source::File { path, sha256 } => {
@@ -161,10 +188,10 @@ impl Runtime {
                         path.display()
                     )));
                 }
-                let guest = LoadedGuest::load(&self.engine, &self.cache, sha256, move || {
-                    Ok::<_, CacheError>(bytes)
-                })?;
-                (sha256.clone(), guest)
+                (
+                    sha256.clone(),
+                    self.load(sha256, move || Ok::<_, CacheError>(bytes))?,
+                )
             }
         };
         let key = hex(&Sha256::digest(
@@ -182,7 +209,7 @@ impl Runtime {
                 }
             }
         }
-        Ok(guest)
+        Ok((guest, compiled))
     }
 
     /// Run the policy's chain on `event`.
@@ -193,8 +220,8 @@ impl Runtime {
             let start = Instant::now();
             let mut compiled_now = false;
             let mut load_us = 0;
-            let call = self.prepare(spec).map(|guest| {
-                compiled_now = guest.compiled_now;
+            let call = self.prepare(spec).map(|(guest, compiled)| {
+                compiled_now = compiled;
                 load_us = micros(start.elapsed());
                 guest.validate(event, spec.raw_json, &spec.config_json, spec.limits)
             });

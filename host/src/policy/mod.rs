@@ -581,6 +581,13 @@ pub fn load(layers: &[Layer]) -> Result<Policy, PolicyError> {
                 cfg.insert("tier".into(), serde_json::Value::Array(list));
             }
             rule_stages.extend(m.rules);
+            if m.source == Source::Builtin {
+                if let Some(b) = builtin::find(&m.name) {
+                    for (k, v) in b.host_config {
+                        cfg.insert((*k).to_string(), serde_json::Value::String((*v).to_string()));
+                    }
+                }
+            }
             ValidatorSpec {
                 name: m.name,
                 source: m.source,
