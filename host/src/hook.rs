@@ -189,7 +189,12 @@ pub fn handle(adapter: &dyn Adapter, input: &str, opts: &HookOptions) -> HookRes
             );
         }
     };
-    let policy = match policy::load(&layers) {
+    let store_path = opts
+        .store
+        .clone()
+        .unwrap_or_else(|| paths::default_store(ctx.repo_root.as_deref(), &ctx.cwd));
+    let cache_dir = CodeCache::default_dir(&store_path.with_file_name("cache"));
+    let policy = match policy::load_cached(&layers, &cache_dir) {
         Ok(p) => p,
         Err(e) => {
             let on_error = PolicyError::declared_on_error(&layers).unwrap_or(Outcome::Allow);
@@ -230,12 +235,7 @@ pub fn handle(adapter: &dyn Adapter, input: &str, opts: &HookOptions) -> HookRes
         };
     }
 
-    let store_path = opts
-        .store
-        .clone()
-        .unwrap_or_else(|| paths::default_store(ctx.repo_root.as_deref(), &ctx.cwd));
     let mut diagnostics = Vec::new();
-    let cache_dir = CodeCache::default_dir(&store_path.with_file_name("cache"));
     let verdict = match Runtime::new(cache_dir) {
         Ok(rt) => {
             phases.mark("engine");

@@ -48,17 +48,7 @@ pub fn check(
     let policy = policy.context("policy")?;
     // Load every validator and let it check its configuration (this also
     // warms the compiled-code cache, so the first hook event is fast).
-    let store = cli.store.clone().unwrap_or_else(|| {
-        let cwd = std::env::current_dir().unwrap_or_default();
-        paths::default_store(root.as_deref(), &cwd)
-    });
-    let rt = Runtime::new(CodeCache::default_dir(&store.with_file_name("cache")))
-        .map_err(anyhow::Error::msg)?;
-    for v in &policy.validators {
-        if let Err(e) = rt.prepare(v) {
-            problems.push(format!("validator `{}`: {e}", v.name));
-        }
-    }
+    problems.extend(warm(cli, root.as_deref(), &policy)?);
     let mut loosenings = Vec::new();
     if let Some(rev) = against {
         let root = root
@@ -118,6 +108,30 @@ pub fn check(
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Load every validator of `policy` (compiling into the cache if needed) and
+/// run its configuration check; returns one line per problem.
+pub fn warm(
+    cli: &Cli,
+    root: Option<&Path>,
+    policy: &policy::Policy,
+) -> anyhow::Result<Vec<String>> {
+    let store = cli.store.clone().unwrap_or_else(|| {
+        let cwd = std::env::current_dir().unwrap_or_default();
+        paths::default_store(root, &cwd)
+    });
+    let rt = Runtime::new(CodeCache::default_dir(&store.with_file_name("cache")))
+        .map_err(anyhow::Error::msg)?;
+    Ok(policy
+        .validators
+        .iter()
+        .filter_map(|v| {
+            rt.prepare(v)
+                .err()
+                .map(|e| format!("validator `{}`: {e}", v.name))
+        })
+        .collect())
 }
 
 fn git_policy_at(root: &Path, rev: &str) -> anyhow::Result<Option<Layer>> {

@@ -150,7 +150,7 @@ impl Layer {
 }
 
 /// Where a validator's code comes from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Source {
     /// Embedded in the binary.
@@ -165,7 +165,7 @@ pub enum Source {
 }
 
 /// One validator, checked and merged.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ValidatorSpec {
     /// Name.
     pub name: String,
@@ -176,7 +176,6 @@ pub struct ValidatorSpec {
     /// Failure outcome.
     pub on_error: Outcome,
     /// CPU and memory bounds.
-    #[serde(skip)]
     pub limits: Limits,
     /// Pass the raw payload.
     pub raw_json: bool,
@@ -194,7 +193,7 @@ impl ValidatorSpec {
 }
 
 /// Audit retention.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditSettings {
     /// Days kept.
     pub retention_days: u32,
@@ -203,7 +202,7 @@ pub struct AuditSettings {
 }
 
 /// The effective policy.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Policy {
     /// Default stage.
     pub default_stage: Stage,
@@ -627,6 +626,58 @@ fn toml_to_json(v: toml::Value) -> serde_json::Value {
     }
 }
 
+/// [`load`], remembered in `cache_dir` by the exact text of the layers and the
+/// identity of this executable: parsing and checking TOML costs more than a
+/// hook can spare on every event, and the layers rarely change. An edited
+/// layer has a new key; a cached entry that does not read back is rebuilt.
+pub fn load_cached(layers: &[Layer], cache_dir: &Path) -> Result<Policy, PolicyError> {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(env!("CARGO_PKG_VERSION"));
+    if let Ok(meta) = std::env::current_exe().and_then(std::fs::metadata) {
+        h.update(meta.len().to_le_bytes());
+        if let Ok(t) = meta
+            .modified()
+            .map(|t| t.duration_since(std::time::UNIX_EPOCH).unwrap_or_default())
+        {
+            h.update(t.as_nanos().to_le_bytes());
+        }
+    }
+    for l in layers {
+        for part in [
+            l.source.as_bytes(),
+            l.base_dir
+                .as_deref()
+                .map(|p| p.as_os_str().as_encoded_bytes())
+                .unwrap_or_default(),
+            l.text.as_bytes(),
+        ] {
+            h.update((part.len() as u64).to_le_bytes());
+            h.update(part);
+        }
+    }
+    let key: String = h
+        .finalize()
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let path = cache_dir.join(format!("policy-{key}.json"));
+    if let Ok(bytes) = std::fs::read(&path) {
+        if let Ok(p) = serde_json::from_slice::<Policy>(&bytes) {
+            return Ok(p);
+        }
+    }
+    let policy = load(layers)?;
+    if let Ok(json) = serde_json::to_vec(&policy) {
+        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        if std::fs::create_dir_all(cache_dir).is_ok() && std::fs::write(&tmp, json).is_ok() {
+            let _ = std::fs::rename(&tmp, &path);
+        }
+    }
+    Ok(policy)
+}
+
 /// The layers for a repository: the built-in default, `.hookgate/policy.toml`
 /// under `repo_root` if present, and `explicit` (`--policy`, `$HOOKGATE_POLICY`).
 pub fn layers_for(
@@ -711,6 +762,24 @@ mod tests {
         assert_eq!(p.validators[0].stage, Stage::Warn);
         assert_eq!(p.default_stage, Stage::Monitor);
         assert!(p.validators[0].config_json.contains("private-keys"));
+    }
+
+    #[test]
+    fn cached_policy_equals_parsed_and_follows_edits() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = layer("[[validator]]\nname = \"read-guard\"\nstage = \"monitor\"\n");
+        let layers = [Layer::builtin(), a];
+        let first = load_cached(&layers, dir.path()).unwrap();
+        assert_eq!(first, load(&layers).unwrap());
+        assert_eq!(load_cached(&layers, dir.path()).unwrap(), first);
+        let b = layer("[[validator]]\nname = \"read-guard\"\nstage = \"warn\"\n");
+        let edited = load_cached(&[Layer::builtin(), b], dir.path()).unwrap();
+        assert_eq!(edited.validators[1].stage, Stage::Warn);
+        // A damaged entry is rebuilt, not trusted.
+        for e in std::fs::read_dir(dir.path()).unwrap() {
+            std::fs::write(e.unwrap().path(), b"{garbage").unwrap();
+        }
+        assert_eq!(load_cached(&layers, dir.path()).unwrap(), first);
     }
 
     #[test]

@@ -22,7 +22,7 @@ pub const MAX_LOG_LINES: usize = 32;
 const MAX_LOG_LINE: usize = 1_000;
 
 /// CPU and memory bounds for one guest call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Limits {
     /// CPU budget in milliseconds, enforced as fuel.
     pub fuel_ms: u64,

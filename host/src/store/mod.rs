@@ -62,7 +62,7 @@ CREATE TABLE events (
 ";
 
 /// WAL size (pages) that triggers a checkpoint.
-const WAL_PAGES: u64 = 128;
+const WAL_PAGES: u64 = 64;
 
 /// An open store.
 pub struct Store {
