@@ -10,7 +10,6 @@ use crate::paths::{self, PathContext};
 use crate::platform::{self, Adapter, Answer, RawEvent};
 use crate::policy::{self, CaseFold, Policy, PolicyError};
 use crate::runtime::CodeCache;
-use crate::store::Store;
 
 /// Largest payload read from stdin; larger ones are refused as bad input.
 pub const MAX_PAYLOAD: usize = 64 << 20;
@@ -250,11 +249,13 @@ pub fn handle(adapter: &dyn Adapter, input: &str, opts: &HookOptions) -> HookRes
         }
     }
     if opts.audit {
-        let recorded = Store::open(&store_path).and_then(|mut s| {
-            phases.mark("store-open");
-            s.record(&event, &verdict, start.elapsed(), policy.audit)
-        });
-        if let Err(e) = recorded {
+        if let Err(e) = crate::store::audit::record(
+            &store_path,
+            &event,
+            &verdict,
+            start.elapsed(),
+            policy.audit,
+        ) {
             diagnostics.push(format!("hookgate: audit record not written: {e}"));
         }
         phases.mark("audit");

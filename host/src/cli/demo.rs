@@ -8,7 +8,7 @@ use anyhow::Context;
 use hookgate::event::readable_name;
 use hookgate::hook::{handle, HookOptions};
 use hookgate::platform::claude::Claude;
-use hookgate::store::{audit, Store};
+use hookgate::store::audit;
 use serde_json::json;
 
 struct Step {
@@ -162,7 +162,7 @@ pub fn run(keep: bool) -> anyhow::Result<ExitCode> {
         println!("    hook answer: exit {} {shown}\n", r.answer.exit_code);
     }
     if let Some(path) = store_path {
-        let store = Store::open(&path)?;
+        let store = audit::open_for_reading(&path, Default::default())?;
         let rows = store.report(audit::since(std::time::Duration::from_secs(3600)))?;
         println!("`hookgate report` for the scene (what a person reads before promoting a rule):");
         println!(

@@ -21,10 +21,24 @@ fn store_path(cli: &Cli) -> (PathBuf, Option<PathBuf>) {
     (p, root)
 }
 
+/// Open the store with the journal folded in, pruned by the policy's retention.
+fn open_audit(
+    cli: &Cli,
+    path: &std::path::Path,
+    root: Option<&std::path::Path>,
+) -> anyhow::Result<Store> {
+    let retention = policy::layers_for(root, cli.policy.as_deref())
+        .ok()
+        .and_then(|l| policy::load(&l).ok())
+        .map(|p| p.audit)
+        .unwrap_or_default();
+    Ok(audit::open_for_reading(path, retention)?)
+}
+
 pub fn report(cli: &Cli, since: &str, json: bool) -> anyhow::Result<ExitCode> {
     let window = parse_duration(since)?;
-    let (path, _) = store_path(cli);
-    let store = Store::open(&path)?;
+    let (path, root) = store_path(cli);
+    let store = open_audit(cli, &path, root.as_deref())?;
     let rows = store.report(audit::since(window))?;
     if json {
         println!(
@@ -80,7 +94,7 @@ pub fn report(cli: &Cli, since: &str, json: bool) -> anyhow::Result<ExitCode> {
 pub fn replay(cli: &Cli, since: &str, limit: u32, json: bool) -> anyhow::Result<ExitCode> {
     let window = parse_duration(since)?;
     let (path, root) = store_path(cli);
-    let store = Store::open(&path)?;
+    let store = open_audit(cli, &path, root.as_deref())?;
     let layers = policy::layers_for(root.as_deref(), cli.policy.as_deref())?;
     let policy = policy::load(&layers)?;
     let rt = Runtime::new(CodeCache::default_dir(&path.with_file_name("cache")))

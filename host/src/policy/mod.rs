@@ -201,6 +201,15 @@ pub struct AuditSettings {
     pub max_events: u32,
 }
 
+impl Default for AuditSettings {
+    fn default() -> Self {
+        AuditSettings {
+            retention_days: 30,
+            max_events: 100_000,
+        }
+    }
+}
+
 /// The effective policy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Policy {
@@ -480,10 +489,7 @@ pub fn load(layers: &[Layer]) -> Result<Policy, PolicyError> {
     let mut default_stage = Stage::Warn;
     let mut on_error = Outcome::Allow;
     let mut case_fold = CaseFold::Auto;
-    let mut audit = AuditSettings {
-        retention_days: 30,
-        max_events: 100_000,
-    };
+    let mut audit = AuditSettings::default();
     let mut merged: Vec<Merging> = Vec::new();
     for (layer, f) in files {
         default_stage = f.default_stage.unwrap_or(default_stage);

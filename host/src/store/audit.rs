@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use rusqlite::params;
 use serde::Serialize;
 
+use super::journal::{Journal, Record};
 use super::{Store, StoreError};
 use crate::chain::Verdict;
 use crate::event::{Event, Outcome};
@@ -44,6 +45,73 @@ pub struct ReportRow {
     pub errors: u64,
 }
 
+/// The audit record of one event.
+pub fn record_of(event: &Event, verdict: &Verdict, duration: Duration) -> Record {
+    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let ts_ms = now_ms();
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    Record {
+        uid: format!("{ts_ms}-{nanos}-{}-{seq}", std::process::id()),
+        ts_ms,
+        platform: event.platform.clone(),
+        native_event: event.native_event.clone(),
+        kind: serde_json::to_value(event.kind)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default(),
+        tool: event.tool.clone(),
+        agent: event.agent.id.clone(),
+        agent_name: event.agent.name.clone(),
+        session: event.agent.session.clone(),
+        decision: verdict.decision.as_str().to_string(),
+        duration_us: i64::try_from(duration.as_micros()).unwrap_or(i64::MAX),
+        event_json: serde_json::to_string(event).unwrap_or_default(),
+        runs_json: serde_json::to_string(&verdict.runs).unwrap_or_default(),
+        findings_json: serde_json::to_string(&verdict.findings).unwrap_or_default(),
+    }
+}
+
+/// Record one event the fast way: append to the journal, and fold the journal
+/// into the database when it has grown past [`super::journal::FOLD_BYTES`].
+pub fn record(
+    store_path: &std::path::Path,
+    event: &Event,
+    verdict: &Verdict,
+    duration: Duration,
+    retention: AuditSettings,
+) -> Result<(), StoreError> {
+    let journal = Journal::for_store(store_path);
+    let size = journal.append(&record_of(event, verdict, duration))?;
+    if size > super::journal::FOLD_BYTES {
+        let mut store = Store::open(store_path)?;
+        fold_into(&journal, &mut store, retention)?;
+    }
+    Ok(())
+}
+
+fn fold_into(
+    journal: &Journal,
+    store: &mut Store,
+    retention: AuditSettings,
+) -> Result<(), StoreError> {
+    journal.fold(store)?;
+    store.insert_and_prune(&[], retention)
+}
+
+/// Open the store for reading the audit log, folding the journal in first.
+pub fn open_for_reading(
+    store_path: &std::path::Path,
+    retention: AuditSettings,
+) -> Result<Store, StoreError> {
+    let mut store = Store::open(store_path)?;
+    fold_into(&Journal::for_store(store_path), &mut store, retention)?;
+    Ok(store)
+}
+
 /// The parts of a recorded run the report reads.
 #[derive(Debug, Default, serde::Deserialize)]
 struct RunRecord {
@@ -76,59 +144,72 @@ pub struct Logged {
 }
 
 impl Store {
-    /// Record one event and its verdict; prune by `retention` now and then.
-    pub fn record(
+    /// Insert journalled records (duplicates by uid are ignored), then prune
+    /// by `retention`.
+    pub fn insert_records(&mut self, records: &[Record]) -> Result<(), StoreError> {
+        self.insert_with(records, None)
+    }
+
+    fn insert_with(
         &mut self,
-        event: &Event,
-        verdict: &Verdict,
-        duration: Duration,
-        retention: AuditSettings,
-    ) -> Result<i64, StoreError> {
+        records: &[Record],
+        retention: Option<AuditSettings>,
+    ) -> Result<(), StoreError> {
         let path = self.path.clone();
         let sql = |source| StoreError::Sql {
             path: path.clone(),
             source,
         };
         let tx = self.conn.transaction().map_err(sql)?;
-        let kind = serde_json::to_value(event.kind)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
-        tx.execute(
-            "INSERT INTO events (ts_ms, platform, native_event, kind, tool, agent, agent_name, session,
-                                 decision, duration_us, event_json, runs_json, findings_json)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-            params![
-                now_ms(),
-                event.platform,
-                event.native_event,
-                kind,
-                event.tool,
-                event.agent.id,
-                event.agent.name,
-                event.agent.session,
-                verdict.decision.as_str(),
-                i64::try_from(duration.as_micros()).unwrap_or(i64::MAX),
-                serde_json::to_string(event).unwrap_or_default(),
-                serde_json::to_string(&verdict.runs).unwrap_or_default(),
-                serde_json::to_string(&verdict.findings).unwrap_or_default(),
-            ],
-        )
-        .map_err(sql)?;
-        let id = tx.last_insert_rowid();
-        if id % 256 == 0 {
+        {
+            let mut ins = tx
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO events (uid, ts_ms, platform, native_event, kind, tool, agent, agent_name,
+                         session, decision, duration_us, event_json, runs_json, findings_json)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                )
+                .map_err(sql)?;
+            for r in records {
+                ins.execute(params![
+                    r.uid,
+                    r.ts_ms,
+                    r.platform,
+                    r.native_event,
+                    r.kind,
+                    r.tool,
+                    r.agent,
+                    r.agent_name,
+                    r.session,
+                    r.decision,
+                    r.duration_us,
+                    r.event_json,
+                    r.runs_json,
+                    r.findings_json
+                ])
+                .map_err(sql)?;
+            }
+        }
+        if let Some(retention) = retention {
             let cutoff = now_ms() - i64::from(retention.retention_days) * 86_400_000;
             tx.execute("DELETE FROM events WHERE ts_ms < ?1", params![cutoff])
                 .map_err(sql)?;
             tx.execute(
-                "DELETE FROM events WHERE id <= ?1 - ?2",
-                params![id, i64::from(retention.max_events)],
+                "DELETE FROM events WHERE id <= (SELECT MAX(id) FROM events) - ?1",
+                params![i64::from(retention.max_events)],
             )
             .map_err(sql)?;
         }
         tx.commit().map_err(sql)?;
-        self.trim_wal()?;
-        Ok(id)
+        self.trim_wal()
+    }
+
+    /// Insert records and apply retention.
+    pub fn insert_and_prune(
+        &mut self,
+        records: &[Record],
+        retention: AuditSettings,
+    ) -> Result<(), StoreError> {
+        self.insert_with(records, Some(retention))
     }
 
     /// Per validator and rule, over events since `since_ms`.
@@ -262,15 +343,13 @@ mod tests {
             retention_days: 30,
             max_events: 100,
         };
-        for _ in 0..1024 {
-            store
-                .record(&event(), &verdict, Duration::from_micros(5), keep)
-                .unwrap();
+        for _ in 0..4 {
+            let batch: Vec<Record> = (0..256)
+                .map(|_| record_of(&event(), &verdict, Duration::from_micros(5)))
+                .collect();
+            store.insert_and_prune(&batch, keep).unwrap();
         }
-        let n = store.event_count().unwrap();
-        // Pruning runs every 256 events, so at most max_events + 255 remain.
-        assert!(n <= 100 + 255, "{n} events kept");
-        assert!(n >= 100, "{n} events kept");
+        assert_eq!(store.event_count().unwrap(), 100);
         let logged = store.events_since(0, 10).unwrap();
         assert_eq!(logged[0].event, event());
         assert_eq!(logged[0].decision, Outcome::Deny);
@@ -285,18 +364,16 @@ mod tests {
             retention_days: 1,
             max_events: 1_000_000,
         };
-        store
-            .record(&event(), &verdict, Duration::ZERO, keep)
-            .unwrap();
+        let old = record_of(&event(), &verdict, Duration::ZERO);
+        store.insert_records(&[old]).unwrap();
         store
             .conn
             .execute("UPDATE events SET ts_ms = ts_ms - 3 * 86400000", [])
             .unwrap();
-        for _ in 0..300 {
-            store
-                .record(&event(), &verdict, Duration::ZERO, keep)
-                .unwrap();
-        }
+        let fresh: Vec<Record> = (0..300)
+            .map(|_| record_of(&event(), &verdict, Duration::ZERO))
+            .collect();
+        store.insert_and_prune(&fresh, keep).unwrap();
         assert_eq!(store.event_count().unwrap(), 300);
         let rows = store.report(0).unwrap();
         let errors = rows.iter().find(|r| r.rule == "hookgate:error").unwrap();

@@ -2,6 +2,7 @@
 //! and every worktree. This issue uses it for the audit log.
 
 pub mod audit;
+pub mod journal;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -29,9 +30,10 @@ pub enum StoreError {
     },
 }
 
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 
-/// One row per event. Every hook process is the first to open the store, and
+/// One row per event; hooks reach it through the journal (`journal.rs`), in
+/// batches. Every process is the first to open the store, and
 /// SQLite then rebuilds its WAL index by reading every WAL frame and forgets
 /// what was already checkpointed, so its auto-checkpoint would re-copy the
 /// whole WAL on every commit. Instead the per-event write is kept to one or
@@ -45,6 +47,7 @@ DROP TABLE IF EXISTS runs;
 DROP TABLE IF EXISTS events;
 CREATE TABLE events (
     id INTEGER PRIMARY KEY,
+    uid TEXT NOT NULL UNIQUE,
     ts_ms INTEGER NOT NULL,
     platform TEXT NOT NULL,
     native_event TEXT NOT NULL,
@@ -98,6 +101,13 @@ impl Store {
             true,
         )
         .map_err(sql)?;
+        // A hook process touches the store for well under a millisecond. In
+        // exclusive locking mode SQLite keeps the WAL index in the process's
+        // memory instead of creating, truncating and re-extending the -shm file
+        // and taking its locks on every open; processes take turns on the
+        // database lock (busy_timeout above) instead of sharing it.
+        conn.execute_batch("PRAGMA locking_mode=EXCLUSIVE;")
+            .map_err(sql)?;
         let mut persist = 1;
         conn.file_control(
             Some("main"),
