@@ -20,8 +20,11 @@ pub struct Builtin {
     pub host_config: &'static [(&'static str, &'static str)],
 }
 
+/// Configuration keys the host sets for a built-in validator.
+type HostConfig = &'static [(&'static str, &'static str)];
+
 /// (validator, component, host-set configuration).
-const VALIDATORS: &[(&str, &str, &[(&str, &str)])] = &[
+const VALIDATORS: &[(&str, &str, HostConfig)] = &[
     ("write-guard", "path-guard", &[("access", "write")]),
     ("read-guard", "path-guard", &[("access", "read")]),
 ];

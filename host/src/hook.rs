@@ -27,6 +27,9 @@ pub struct HookOptions {
     pub agent: Option<String>,
     /// Write the audit record.
     pub audit: bool,
+    /// The process exits right after this payload: skip tearing the wasm
+    /// runtime down (unregistering types and code costs measurable time).
+    pub one_shot: bool,
 }
 
 /// Everything that happened for one payload.
@@ -238,7 +241,11 @@ pub fn handle(adapter: &dyn Adapter, input: &str, opts: &HookOptions) -> HookRes
     let verdict = match Runtime::new(cache_dir) {
         Ok(rt) => {
             phases.mark("engine");
-            rt.run(&policy, &event)
+            let v = rt.run(&policy, &event);
+            if opts.one_shot {
+                std::mem::forget(rt);
+            }
+            v
         }
         Err(e) => Verdict::failure("runtime", policy.on_error, e),
     };

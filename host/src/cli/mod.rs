@@ -183,6 +183,7 @@ impl Cli {
             store: self.store.clone(),
             agent: self.agent.clone(),
             audit,
+            one_shot: true,
         }
     }
 }

@@ -637,37 +637,26 @@ fn toml_to_json(v: toml::Value) -> serde_json::Value {
 /// hook can spare on every event, and the layers rarely change. An edited
 /// layer has a new key; a cached entry that does not read back is rebuilt.
 pub fn load_cached(layers: &[Layer], cache_dir: &Path) -> Result<Policy, PolicyError> {
-    use sha2::{Digest, Sha256};
-    let mut h = Sha256::new();
-    h.update(env!("CARGO_PKG_VERSION"));
+    let mut parts: Vec<Vec<u8>> = vec![env!("CARGO_PKG_VERSION").as_bytes().to_vec()];
     if let Ok(meta) = std::env::current_exe().and_then(std::fs::metadata) {
-        h.update(meta.len().to_le_bytes());
-        if let Ok(t) = meta
-            .modified()
-            .map(|t| t.duration_since(std::time::UNIX_EPOCH).unwrap_or_default())
-        {
-            h.update(t.as_nanos().to_le_bytes());
+        parts.push(meta.len().to_le_bytes().to_vec());
+        if let Ok(t) = meta.modified() {
+            let t = t.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+            parts.push(t.as_nanos().to_le_bytes().to_vec());
         }
     }
     for l in layers {
-        for part in [
-            l.source.as_bytes(),
+        parts.push(l.source.as_bytes().to_vec());
+        parts.push(
             l.base_dir
                 .as_deref()
-                .map(|p| p.as_os_str().as_encoded_bytes())
+                .map(|p| p.as_os_str().as_encoded_bytes().to_vec())
                 .unwrap_or_default(),
-            l.text.as_bytes(),
-        ] {
-            h.update((part.len() as u64).to_le_bytes());
-            h.update(part);
-        }
+        );
+        parts.push(l.text.as_bytes().to_vec());
     }
-    let key: String = h
-        .finalize()
-        .iter()
-        .take(16)
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
+    let key = crate::runtime::cache::cache_key(&refs);
     let path = cache_dir.join(format!("policy-{key}.json"));
     if let Ok(bytes) = std::fs::read(&path) {
         if let Ok(p) = serde_json::from_slice::<Policy>(&bytes) {

@@ -30,6 +30,22 @@ pub enum CacheError {
     Wasm(String),
 }
 
+/// A 128-bit key naming a cache entry: two SipHash passes with different
+/// prefixes. Not cryptographic (pinning user plugins uses sha256); it only has
+/// to tell cache entries apart, and sha256 in software costs more than a hook
+/// can spare on this path.
+pub fn cache_key(parts: &[&[u8]]) -> String {
+    let mut a = std::collections::hash_map::DefaultHasher::new();
+    let mut b = std::collections::hash_map::DefaultHasher::new();
+    0xa5u8.hash(&mut a);
+    0x5au8.hash(&mut b);
+    for p in parts {
+        p.hash(&mut a);
+        p.hash(&mut b);
+    }
+    format!("{:016x}{:016x}", a.finish(), b.finish())
+}
+
 /// Where compiled components live.
 #[derive(Debug, Clone)]
 pub struct CodeCache {
