@@ -12,8 +12,15 @@ use sha2::{Digest, Sha256};
 
 /// Components embedded in the binary: (component name, crate name). The
 /// built-in validators that use them are listed in `src/builtin.rs`.
+///
+/// Built-ins are compiled for `wasm32-unknown-unknown` and turned into
+/// components here with `wit-component`, so they import nothing but
+/// hookgate's own interfaces: a `wasm32-wasip2` build imports thirteen WASI
+/// interfaces through std, which the host must stub on every load. User
+/// plugins are built for `wasm32-wasip2` (the SDK's documented path) and get
+/// those stubs; the hostile test guest keeps that path covered.
 const BUILTINS: &[(&str, &str)] = &[("path-guard", "path_guard")];
-/// Guests built for the tests only.
+/// Guests built for the tests only (`wasm32-wasip2`, like user plugins).
 const TEST_GUESTS: &[&str] = &["hostile"];
 
 /// Variables from the outer cargo that must not leak into the nested build.
@@ -50,7 +57,7 @@ fn target_root(out_dir: &Path) -> PathBuf {
 /// rustup installs the targets that rust-toolchain.toml lists when it installs
 /// the toolchain, but not when the toolchain was already there without them.
 /// Add the target then, so `cargo build` stays the only set-up step.
-fn ensure_wasm_target() {
+fn ensure_wasm_target(target: &str) {
     let rustc = env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
     let sysroot = Command::new(&rustc)
         .args(["--print", "sysroot"])
@@ -59,16 +66,50 @@ fn ensure_wasm_target() {
         .filter(|o| o.status.success())
         .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
     let Some(sysroot) = sysroot else { return };
-    if sysroot.join("lib/rustlib/wasm32-wasip2").is_dir() {
+    if sysroot.join("lib/rustlib").join(target).is_dir() {
         return;
     }
-    println!("cargo:warning=installing the wasm32-wasip2 target with rustup (needed to build the built-in validators)");
+    println!("cargo:warning=installing the {target} target with rustup (needed to build the wasm guests)");
     let mut add = Command::new("rustup");
-    add.args(["target", "add", "wasm32-wasip2"]);
+    add.args(["target", "add", target]);
     if let Ok(tc) = env::var("RUSTUP_TOOLCHAIN") {
         add.args(["--toolchain", &tc]);
     }
     let _ = add.status();
+}
+
+fn nested_build(cargo: &str, root: &Path, target_dir: &Path, target: &str, crates: &[String]) {
+    ensure_wasm_target(target);
+    let mut cmd = Command::new(cargo);
+    cmd.env_clear();
+    for (k, v) in env::vars_os() {
+        if k.to_str().is_some_and(keep) {
+            cmd.env(k, v);
+        }
+    }
+    cmd.current_dir(root)
+        .args(["build", "--release", "--locked", "--target", target])
+        .arg("--manifest-path")
+        .arg(root.join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(target_dir)
+        // Small, fast guests: size matters for load time, not peak speed.
+        .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "s")
+        .env("CARGO_PROFILE_RELEASE_LTO", "true")
+        .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "1")
+        .env("CARGO_PROFILE_RELEASE_DEBUG", "false");
+    for c in crates {
+        cmd.args(["-p", c]);
+    }
+    let status = cmd
+        .status()
+        .expect("could not run cargo to build the wasm guests");
+    if !status.success() {
+        panic!(
+            "building the wasm guests for {target} failed; is the target installed? \
+             (`rustup target add {target}`; rust-toolchain.toml lists it)"
+        );
+    }
 }
 
 fn main() {
@@ -102,54 +143,28 @@ fn main() {
         .unwrap_or_else(|| target_root(&out_dir).join("guests"));
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
 
-    ensure_wasm_target();
+    let builtin_crates: Vec<String> = BUILTINS.iter().map(|(_, k)| k.replace('_', "-")).collect();
+    let test_crates: Vec<String> = TEST_GUESTS.iter().map(|k| k.to_string()).collect();
+    nested_build(
+        &cargo,
+        &root,
+        &guest_target,
+        "wasm32-unknown-unknown",
+        &builtin_crates,
+    );
+    nested_build(&cargo, &root, &guest_target, "wasm32-wasip2", &test_crates);
 
-    let mut cmd = Command::new(cargo);
-    cmd.env_clear();
-    for (k, v) in env::vars_os() {
-        if k.to_str().is_some_and(keep) {
-            cmd.env(k, v);
-        }
-    }
-    cmd.current_dir(&root)
-        .args([
-            "build",
-            "--release",
-            "--target",
-            "wasm32-wasip2",
-            "--locked",
-        ])
-        .arg("--manifest-path")
-        .arg(root.join("Cargo.toml"))
-        .arg("--target-dir")
-        .arg(&guest_target)
-        // Small, fast guests: size matters for load time, not peak speed.
-        .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "s")
-        .env("CARGO_PROFILE_RELEASE_LTO", "true")
-        .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "1")
-        .env("CARGO_PROFILE_RELEASE_DEBUG", "false");
-    for (_, krate) in BUILTINS {
-        cmd.args(["-p", &krate.replace('_', "-")]);
-    }
-    for krate in TEST_GUESTS {
-        cmd.args(["-p", krate]);
-    }
-    let status = cmd
-        .status()
-        .expect("could not run cargo to build the wasm guests");
-    if !status.success() {
-        panic!(
-            "building the wasm guests failed; is the wasm32-wasip2 target installed? \
-             (`rustup target add wasm32-wasip2`; rust-toolchain.toml lists it)"
-        );
-    }
-
+    let core_dir = guest_target.join("wasm32-unknown-unknown").join("release");
     let wasm_dir = guest_target.join("wasm32-wasip2").join("release");
     let mut src = String::from("/// Built-in components: (name, wasm, sha256 hex).\n");
     src.push_str("pub const BUILTIN_COMPONENTS: &[(&str, &[u8], &str)] = &[\n");
     for (name, krate) in BUILTINS {
-        let file = wasm_dir.join(format!("{krate}.wasm"));
-        let bytes = fs::read(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        let file = core_dir.join(format!("{krate}.wasm"));
+        let core = fs::read(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        let bytes = wit_component::ComponentEncoder::default()
+            .module(&core)
+            .and_then(|e| e.validate(true).encode())
+            .unwrap_or_else(|e| panic!("making a component of {}: {e:#}", file.display()));
         let digest = Sha256::digest(&bytes);
         let mut hex = String::new();
         for b in digest.iter() {
