@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Hook latency benchmark: `hookgate hook claude` (PreToolUse Edit/Read) vs /bin/true,
 # a trivial Rust floor binary, and agent-sync's own PreToolUse hook (Python).
-# Usage: bench/hook-latency.sh   (env: RUNS=200 WARMUP=10 KEEP=1 to keep the scratch dir)
+# Usage: bench/hook-latency.sh   (env: PASSES=5 RUNS=100 WARMUP=10 KEEP=1 to keep the scratch dir)
+# The 2-core VM is noisy and its timings jump between levels, so the comparison
+# runs PASSES times: each figure is the median of the pass medians and each
+# ratio the median of the per-pass ratios (the method of wasm-hosts.md §3.2).
 set -euo pipefail
 
 BENCH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$BENCH/.." && pwd)"
-RUNS="${RUNS:-200}"
+RUNS="${RUNS:-100}"
+PASSES="${PASSES:-5}"
 WARMUP="${WARMUP:-10}"
 say() { printf '\n==> %s\n' "$*" >&2; }
 die() { printf 'hook-latency: %s\n' "$*" >&2; exit 1; }
@@ -94,15 +98,14 @@ if [[ "$AS_OK" == 1 ]]; then echo "  ok: $AS_EDIT" >&2
 else echo "  agent-sync CANNOT be timed: $AS_WHY" >&2; fi
 
 # --- 5. cold cache, then the main comparison ---------------------------------------
-COLD_JSON="$SCRATCH/cold.json"; MAIN_JSON="$SCRATCH/main.json"
+COLD_JSON="$SCRATCH/cold.json"
 say "cold-cache first event: 5 runs, cache removed before each"
 hyperfine -N --runs 5 --prepare "rm -rf $HOOKGATE_CACHE" --export-json "$COLD_JSON" \
   -n hookgate-edit-cold "sh -c '$HG_EDIT'"
 # Warm again for the main run.
 sh -c "$HG_EDIT" >/dev/null
 
-say "main run: $RUNS runs, $WARMUP warmup, one hyperfine invocation"
-args=(-N --warmup "$WARMUP" --runs "$RUNS" --export-json "$MAIN_JSON"
+args=(-N --warmup "$WARMUP" --runs "$RUNS"
   -n true /bin/true
   -n sh-floor "sh -c 'true < $EDIT'"
   -n rust-floor "sh -c 'exec $FLOOR < $EDIT'"
@@ -110,21 +113,31 @@ args=(-N --warmup "$WARMUP" --runs "$RUNS" --export-json "$MAIN_JSON"
   -n hookgate-read "sh -c '$HG_READ'"
   -n hookgate-bash "sh -c '$HG_BASH'")
 [[ "$AS_OK" == 1 ]] && args+=(-n agent-sync-edit "sh -c '$AS_EDIT'")
-hyperfine "${args[@]}"
+for pass in $(seq 1 "$PASSES"); do
+  say "main run, pass $pass/$PASSES: $RUNS runs, $WARMUP warmup, one hyperfine invocation"
+  hyperfine "${args[@]}" --export-json "$SCRATCH/main-$pass.json" >/dev/null
+done
 
 # --- 6. summary ---------------------------------------------------------------------
 say "summary"
-echo "$HF_VERSION; claude-agent-sync $AS_VERSION; runs=$RUNS warmup=$WARMUP; commands run as sh -c 'exec CMD < payload' under -N"
+echo "$HF_VERSION; claude-agent-sync $AS_VERSION; $PASSES passes x $RUNS runs (warmup $WARMUP); commands run as sh -c 'exec CMD < payload' under -N"
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPU(s) (a busy machine inflates every wall time)"
 [[ "$AS_OK" == 1 ]] || echo "agent-sync NOT timed: $AS_WHY"
-python3 - "$MAIN_JSON" "$COLD_JSON" <<'PY'
-import json, sys
-res = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
-cold = json.load(open(sys.argv[2]))["results"][0]
-ms = {k: r["median"] * 1e3 for k, r in res.items()}
-print(f"\n{'command':<18}{'median ms':>10}{'mean ms':>9}{'stddev':>8}{'min ms':>8}")
-for k, r in res.items():
-    print(f"{k:<18}{ms[k]:>10.3f}{r['mean']*1e3:>9.3f}{r['stddev']*1e3:>8.3f}{r['min']*1e3:>8.3f}")
+python3 - "$COLD_JSON" "$SCRATCH"/main-*.json <<'PY'
+import json, sys, statistics as st
+cold = json.load(open(sys.argv[1]))["results"][0]
+passes = [{r["command"]: r for r in json.load(open(f))["results"]} for f in sys.argv[2:]]
+names = list(passes[0])
+med = lambda xs: st.median(xs)
+ms = {k: med([p[k]["median"] * 1e3 for p in passes]) for k in names}
+print(f"\n{'command':<18}{'median ms':>10}{'pass medians (ms)':>40}{'min ms':>9}")
+for k in names:
+    pm = " ".join(f"{p[k]['median']*1e3:.2f}" for p in passes)
+    print(f"{k:<18}{ms[k]:>10.3f}{pm:>40}{min(p[k]['min'] for p in passes)*1e3:>9.3f}")
+def ratio(a, b):
+    return med([p[a]["median"] / p[b]["median"] for p in passes])
+def net_ratio(a, b):
+    return med([(p[a]["median"] - p["sh-floor"]["median"]) / max(p[b]["median"] - p["sh-floor"]["median"], 1e-6) for p in passes])
 print(f"{'hookgate cold':<18}{cold['median']*1e3:>10.3f}{cold['mean']*1e3:>9.3f}"
       f"{cold['stddev']*1e3:>8.3f}{cold['min']*1e3:>8.3f}   (5 runs, empty HOOKGATE_CACHE)")
 sh = ms["sh-floor"]
@@ -139,13 +152,14 @@ for hg in ("hookgate-edit", "hookgate-read", "hookgate-bash"):
     print(f"\n{hg}:")
     limit = 4.0 if hg == "hookgate-bash" else 3.0
     check(f"median <= {limit:g} ms", h <= limit, f"{h:.3f} ms")
-    net = f"{(h - sh) / (f - sh):.2f}x" if f - sh > 0.05 else "n/a: sh-floor >= rust-floor, too noisy"
-    check("<= 3x Rust floor", h / f <= 3.0, f"{h/f:.2f}x  (net of shell: {net})")
+    r = ratio(hg, "rust-floor")
+    check("<= 3x Rust floor", r <= 3.0, f"{r:.2f}x  (net of shell: {net_ratio(hg, 'rust-floor'):.2f}x)")
     if hg == "hookgate-bash":
         continue
     if "agent-sync-edit" in ms:
         a = ms["agent-sync-edit"]
-        check(">= 30x faster than agent-sync", a / h >= 30, f"agent-sync/hookgate = {a/h:.1f}x  (agent-sync {a:.3f} ms, Edit payload)")
+        r = ratio("agent-sync-edit", hg)
+        check(">= 30x faster than agent-sync", r >= 30, f"agent-sync/hookgate = {r:.1f}x  (agent-sync {a:.3f} ms, Edit payload)")
     else:
         check(">= 30x faster than agent-sync", False, "agent-sync not timed")
 print(f"\n{'ALL PASS' if not fails else f'{fails} FAIL(S)'}")
