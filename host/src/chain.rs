@@ -142,6 +142,12 @@ impl Runtime {
         })
     }
 
+    /// The runtime for the store at `store`: the compiled-code cache is the
+    /// user's cache directory, or `cache/` beside the store.
+    pub fn for_store(store: &std::path::Path) -> Result<Runtime, String> {
+        Runtime::new(CodeCache::default_dir(&store.with_file_name("cache")))
+    }
+
     /// The cache.
     pub fn cache(&self) -> &CodeCache {
         &self.cache

@@ -176,6 +176,15 @@ pub fn main() -> ExitCode {
 }
 
 impl Cli {
+    /// `--store`, else the store of the repository at `root` (or of the
+    /// current directory outside git).
+    fn store_path(&self, root: Option<&std::path::Path>) -> PathBuf {
+        self.store.clone().unwrap_or_else(|| {
+            let cwd = std::env::current_dir().unwrap_or_default();
+            hookgate::paths::default_store(root, &cwd)
+        })
+    }
+
     fn hook_options(&self, event: Option<String>, audit: bool) -> hookgate::hook::HookOptions {
         hookgate::hook::HookOptions {
             event_flag: event,

@@ -7,7 +7,6 @@ use anyhow::Context;
 use hookgate::chain::Runtime;
 use hookgate::paths;
 use hookgate::policy::{self, diff, Layer, PolicyError};
-use hookgate::runtime::CodeCache;
 
 use super::Cli;
 
@@ -117,12 +116,7 @@ pub fn warm(
     root: Option<&Path>,
     policy: &policy::Policy,
 ) -> anyhow::Result<Vec<String>> {
-    let store = cli.store.clone().unwrap_or_else(|| {
-        let cwd = std::env::current_dir().unwrap_or_default();
-        paths::default_store(root, &cwd)
-    });
-    let rt = Runtime::new(CodeCache::default_dir(&store.with_file_name("cache")))
-        .map_err(anyhow::Error::msg)?;
+    let rt = Runtime::for_store(&cli.store_path(root)).map_err(anyhow::Error::msg)?;
     Ok(policy
         .validators
         .iter()

@@ -6,19 +6,15 @@ use std::process::ExitCode;
 use hookgate::chain::Runtime;
 use hookgate::paths;
 use hookgate::policy;
-use hookgate::runtime::CodeCache;
 use hookgate::store::{audit, Store};
 
 use super::{parse_duration, Cli};
 
 fn store_path(cli: &Cli) -> (PathBuf, Option<PathBuf>) {
-    let cwd = std::env::current_dir().unwrap_or_default();
-    let root = paths::find_repo_root(&cwd);
-    let p = cli
-        .store
-        .clone()
-        .unwrap_or_else(|| paths::default_store(root.as_deref(), &cwd));
-    (p, root)
+    let root = std::env::current_dir()
+        .ok()
+        .and_then(|d| paths::find_repo_root(&d));
+    (cli.store_path(root.as_deref()), root)
 }
 
 /// Open the store with the journal folded in, pruned by the policy's retention.
@@ -97,8 +93,7 @@ pub fn replay(cli: &Cli, since: &str, limit: u32, json: bool) -> anyhow::Result<
     let store = open_audit(cli, &path, root.as_deref())?;
     let layers = policy::layers_for(root.as_deref(), cli.policy.as_deref())?;
     let policy = policy::load(&layers)?;
-    let rt = Runtime::new(CodeCache::default_dir(&path.with_file_name("cache")))
-        .map_err(anyhow::Error::msg)?;
+    let rt = Runtime::for_store(&path).map_err(anyhow::Error::msg)?;
     let events = store.events_since(audit::since(window), limit)?;
     let mut changed = Vec::new();
     for logged in &events {
