@@ -354,3 +354,28 @@ fn concurrent_hook_processes_all_reach_the_audit_log() {
         .clone();
     assert_eq!(wg["events"], 16);
 }
+
+#[test]
+fn the_compiled_code_cache_and_audit_journal_are_protected() {
+    let repo = Repo::new();
+    let home_cache = "/home/someone/.cache/hookgate/abc-123.cwasm";
+    let payload = repo
+        .fixture("pre_write_env")
+        .replace(&format!("{}/.env", repo.root.display()), home_cache);
+    let out = repo.run(&["hook", "claude"], &payload);
+    let v = out.json();
+    assert_eq!(
+        v["hookSpecificOutput"]["permissionDecision"], "deny",
+        "{}",
+        out.stdout
+    );
+    assert!(v["hookSpecificOutput"]["permissionDecisionReason"]
+        .as_str()
+        .unwrap()
+        .contains("hookgate-store"));
+    let payload = repo
+        .fixture("pre_write_env")
+        .replace("/.env", "/.git/hookgate/audit-journal.jsonl");
+    let v = repo.run(&["hook", "claude"], &payload).json();
+    assert_eq!(v["hookSpecificOutput"]["permissionDecision"], "deny");
+}
