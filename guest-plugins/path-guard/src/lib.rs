@@ -5,7 +5,7 @@
 //! deletes, `read` the paths it reads. One component serves both, so a hook
 //! loads and links it once.
 
-use hookgate_sdk::tiers::TierConfig;
+use hookgate_sdk::tiers::{self, Tier};
 use hookgate_sdk::{Event, Finding, Kind, Validator};
 use serde::Deserialize;
 
@@ -16,11 +16,13 @@ enum Access {
     Read,
 }
 
+/// A plain struct (no `#[serde(flatten)]`, which would buffer and parse the
+/// config twice): this runs on every event.
 #[derive(Debug, Deserialize)]
 struct Config {
     access: Access,
-    #[serde(flatten)]
-    tiers: TierConfig,
+    #[serde(default)]
+    tier: Vec<Tier>,
 }
 
 struct PathGuard;
@@ -29,7 +31,7 @@ impl Validator for PathGuard {
     type Config = Config;
 
     fn check_config(config: &Config) -> Result<(), String> {
-        config.tiers.check()
+        tiers::check(&config.tier)
     }
 
     fn validate(event: &Event, config: &Config) -> Result<Vec<Finding>, String> {
@@ -38,10 +40,16 @@ impl Validator for PathGuard {
             return Ok(Vec::new());
         }
         match config.access {
-            Access::Write if !event.writes.is_empty() || !event.deletes.is_empty() => config
-                .tiers
-                .evaluate(event.written_paths(), event.case_insensitive, "write"),
-            Access::Read if !event.reads.is_empty() => config.tiers.evaluate(
+            Access::Write if !event.writes.is_empty() || !event.deletes.is_empty() => {
+                tiers::evaluate(
+                    &config.tier,
+                    event.written_paths(),
+                    event.case_insensitive,
+                    "write",
+                )
+            }
+            Access::Read if !event.reads.is_empty() => tiers::evaluate(
+                &config.tier,
                 event.reads.iter().map(String::as_str),
                 event.case_insensitive,
                 "read",

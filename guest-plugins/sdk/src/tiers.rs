@@ -56,18 +56,10 @@ pub struct TierConfig {
 impl TierConfig {
     /// Check every tier's patterns; the message names the tier and pattern.
     pub fn check(&self) -> Result<(), String> {
-        for t in &self.tier {
-            if t.paths.is_empty() {
-                return Err(format!("tier `{}` has no paths", t.id));
-            }
-            PatternSet::new(&t.paths, false)
-                .map_err(|(p, e)| format!("tier `{}`: pattern `{p}`: {e}", t.id))?;
-        }
-        Ok(())
+        check(&self.tier)
     }
 
-    /// One finding per tier that matches any of `paths`, naming the matched
-    /// paths. `verb` describes the access ("write", "read").
+    /// See [`evaluate`].
     pub fn evaluate<'a, I>(
         &self,
         paths: I,
@@ -77,8 +69,38 @@ impl TierConfig {
     where
         I: IntoIterator<Item = &'a str> + Clone,
     {
+        evaluate(&self.tier, paths, case_insensitive, verb)
+    }
+}
+
+/// Check every tier's patterns; the message names the tier and pattern.
+pub fn check(tiers: &[Tier]) -> Result<(), String> {
+    {
+        for t in tiers {
+            if t.paths.is_empty() {
+                return Err(format!("tier `{}` has no paths", t.id));
+            }
+            PatternSet::new(&t.paths, false)
+                .map_err(|(p, e)| format!("tier `{}`: pattern `{p}`: {e}", t.id))?;
+        }
+        Ok(())
+    }
+}
+
+/// One finding per tier that matches any of `paths`, naming the matched
+/// paths. `verb` describes the access ("write", "read").
+pub fn evaluate<'a, I>(
+    tiers: &[Tier],
+    paths: I,
+    case_insensitive: bool,
+    verb: &str,
+) -> Result<Vec<Finding>, String>
+where
+    I: IntoIterator<Item = &'a str> + Clone,
+{
+    {
         let mut findings = Vec::new();
-        for t in &self.tier {
+        for t in tiers {
             let set = PatternSet::new(&t.paths, case_insensitive)
                 .map_err(|(p, e)| format!("tier `{}`: pattern `{p}`: {e}", t.id))?;
             let hit: Vec<&str> = paths
