@@ -73,18 +73,20 @@ impl TierConfig {
     }
 }
 
+impl Tier {
+    /// The tier's patterns as a set; the error names the tier and pattern.
+    pub fn patterns(&self, case_insensitive: bool) -> Result<PatternSet, String> {
+        if self.paths.is_empty() {
+            return Err(format!("tier `{}` has no paths", self.id));
+        }
+        PatternSet::new(&self.paths, case_insensitive)
+            .map_err(|(p, e)| format!("tier `{}`: pattern `{p}`: {e}", self.id))
+    }
+}
+
 /// Check every tier's patterns; the message names the tier and pattern.
 pub fn check(tiers: &[Tier]) -> Result<(), String> {
-    {
-        for t in tiers {
-            if t.paths.is_empty() {
-                return Err(format!("tier `{}` has no paths", t.id));
-            }
-            PatternSet::new(&t.paths, false)
-                .map_err(|(p, e)| format!("tier `{}`: pattern `{p}`: {e}", t.id))?;
-        }
-        Ok(())
-    }
+    tiers.iter().try_for_each(|t| t.patterns(false).map(drop))
 }
 
 /// One finding per tier that matches any of `paths`, naming the matched
@@ -98,35 +100,32 @@ pub fn evaluate<'a, I>(
 where
     I: IntoIterator<Item = &'a str> + Clone,
 {
-    {
-        let mut findings = Vec::new();
-        for t in tiers {
-            let set = PatternSet::new(&t.paths, case_insensitive)
-                .map_err(|(p, e)| format!("tier `{}`: pattern `{p}`: {e}", t.id))?;
-            let hit: Vec<&str> = paths
-                .clone()
-                .into_iter()
-                .filter(|p| set.matches(p))
-                .collect();
-            if hit.is_empty() {
-                continue;
-            }
-            let what = match t.action {
-                Action::Block => format!("{verb} blocked"),
-                Action::Checkpoint => format!("{verb} needs a human's approval"),
-                Action::Warn => format!("careful with this {verb}"),
-            };
-            let mut message = format!("{what}: {}", hit.join(", "));
-            if let Some(reason) = &t.reason {
-                message.push_str(" — ");
-                message.push_str(reason);
-            }
-            let mut f = Finding::new(t.id.clone(), t.action.outcome(), message).with_paths(hit);
-            if let Some(docs) = &t.docs {
-                f = f.with_docs(docs.clone());
-            }
-            findings.push(f);
+    let mut findings = Vec::new();
+    for t in tiers {
+        let set = t.patterns(case_insensitive)?;
+        let hit: Vec<&str> = paths
+            .clone()
+            .into_iter()
+            .filter(|p| set.matches(p))
+            .collect();
+        if hit.is_empty() {
+            continue;
         }
-        Ok(findings)
+        let what = match t.action {
+            Action::Block => format!("{verb} blocked"),
+            Action::Checkpoint => format!("{verb} needs a human's approval"),
+            Action::Warn => format!("careful with this {verb}"),
+        };
+        let mut message = format!("{what}: {}", hit.join(", "));
+        if let Some(reason) = &t.reason {
+            message.push_str(" — ");
+            message.push_str(reason);
+        }
+        let mut f = Finding::new(t.id.clone(), t.action.outcome(), message).with_paths(hit);
+        if let Some(docs) = &t.docs {
+            f = f.with_docs(docs.clone());
+        }
+        findings.push(f);
     }
+    Ok(findings)
 }
