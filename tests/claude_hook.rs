@@ -379,3 +379,67 @@ fn the_compiled_code_cache_and_audit_journal_are_protected() {
     let v = repo.run(&["hook", "claude"], &payload).json();
     assert_eq!(v["hookSpecificOutput"]["permissionDecision"], "deny");
 }
+
+#[test]
+fn the_raw_payload_reaches_a_guest_only_when_granted() {
+    let repo = Repo::new();
+    let payload = repo.fixture("pre_edit_source");
+    repo.policy(&hostile_policy("raw", "enforce", "allow"));
+    let out = repo.run(&["hook", "claude"], &payload);
+    let ctx = out.json()["hookSpecificOutput"]["additionalContext"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(ctx.contains("no raw payload"), "{ctx}");
+    repo.policy(&hostile_policy("raw", "enforce", "allow").replace(
+        "stage = \"enforce\"",
+        "stage = \"enforce\"\nraw_json = true",
+    ));
+    let out = repo.run(&["hook", "claude"], &payload);
+    let ctx = out.json()["hookSpecificOutput"]["additionalContext"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let compact_len = serde_json::from_str::<serde_json::Value>(&payload)
+        .unwrap()
+        .to_string()
+        .len();
+    assert!(
+        ctx.contains(&format!("raw payload of {compact_len} bytes")),
+        "{ctx}"
+    );
+}
+
+#[test]
+fn a_pinned_file_that_is_not_a_component_is_a_validator_failure() {
+    use sha2::Digest;
+    let repo = Repo::new();
+    let junk = b"\0asm\x01\0\0\0 this is not a component";
+    std::fs::create_dir_all(repo.root.join(".hookgate/plugins")).unwrap();
+    std::fs::write(repo.root.join(".hookgate/plugins/junk.wasm"), junk).unwrap();
+    let sha: String = sha2::Sha256::digest(junk)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    // The path is relative to the policy file.
+    repo.policy(&format!(
+        "version = 1\non_error = \"deny\"\n[[validator]]\nname = \"junk\"\npath = \"plugins/junk.wasm\"\nsha256 = \"{sha}\"\nstage = \"enforce\"\n"
+    ));
+    let out = repo.hook("pre_edit_source");
+    assert_eq!(out.code, 0);
+    let reason = out.json()["hookSpecificOutput"]["permissionDecisionReason"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        reason.contains("hookgate junk/hookgate:error") && reason.contains("could not load"),
+        "{reason}"
+    );
+    let check = repo.run(&["policy", "check"], "");
+    assert_eq!(check.code, 1);
+    assert!(
+        check.stderr.contains("validator `junk`"),
+        "{}",
+        check.stderr
+    );
+}

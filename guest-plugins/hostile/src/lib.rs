@@ -63,6 +63,14 @@ impl Validator for Hostile {
                 "hostile-deny",
                 "denied by the hostile guest",
             )]),
+            // Reports whether the host granted the raw payload.
+            "raw" => Ok(vec![Finding::warn(
+                "raw",
+                match &event.raw_json {
+                    Some(raw) => format!("raw payload of {} bytes", raw.len()),
+                    None => "no raw payload".to_string(),
+                },
+            )]),
             "log" => {
                 hookgate_sdk::log::info(&"l".repeat(100_000));
                 Ok(Vec::new())
