@@ -10,7 +10,7 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     let input = String::from_utf8_lossy(data);
     for flag in [None, Some("PreToolUse")] {
-        let Ok((raw, _value)) = Adapter::parse(&Claude, &input, flag) else {
+        let Ok(raw) = Adapter::parse(&Claude, &input, flag) else {
             continue;
         };
         let answer = Adapter::answer(&Claude, &raw.native_event, &Decision::default());

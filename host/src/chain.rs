@@ -14,7 +14,7 @@ use crate::event::{Event, Outcome};
 use crate::platform::Decision;
 use crate::policy::{Policy, Source, Stage, ValidatorSpec};
 use crate::rollout;
-use crate::runtime::cache::CacheError;
+use crate::runtime::cache::{CacheError, CacheKey};
 use crate::runtime::{self, CodeCache, GuestError, LoadedGuest};
 
 /// Rule id recorded when a validator fails rather than judges.
@@ -200,9 +200,10 @@ impl Runtime {
                 )
             }
         };
-        let key = hex(&Sha256::digest(
-            format!("{sha}\n{}", spec.config_json).as_bytes(),
-        ));
+        let key = CacheKey::new()
+            .part(sha.as_bytes())
+            .part(spec.config_json.as_bytes())
+            .finish();
         if !self.cache.config_ok(&key) {
             match guest.validate_config(&spec.config_json, spec.limits)? {
                 Ok(()) => {

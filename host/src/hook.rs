@@ -63,7 +63,6 @@ fn dedup(v: Vec<String>) -> Vec<String> {
 pub fn normalize(
     platform: &str,
     raw: RawEvent,
-    value: &serde_json::Value,
     ctx: &PathContext,
     agent_override: Option<&str>,
 ) -> Event {
@@ -82,7 +81,7 @@ pub fn normalize(
         command: raw.command,
         prompt: raw.prompt,
         case_insensitive: ctx.case_insensitive,
-        raw_json: value.to_string(),
+        raw_json: String::new(),
     }
 }
 
@@ -150,7 +149,7 @@ pub fn handle(adapter: &dyn Adapter, input: &str, opts: &HookOptions) -> HookRes
     let process_cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
 
     let parsed = adapter.parse(input, opts.event_flag.as_deref());
-    let (raw, value) = match parsed {
+    let raw = match parsed {
         Ok(p) => p,
         Err(e) => {
             // Bad input: the fail mode comes from the policy of the process's directory.
@@ -218,7 +217,12 @@ pub fn handle(adapter: &dyn Adapter, input: &str, opts: &HookOptions) -> HookRes
         CaseFold::Auto => paths::fs_folds_case(ctx.repo_root.as_deref().unwrap_or(&ctx.cwd)),
     };
     ctx = ctx.with_case_fold(fold);
-    let event = normalize(adapter.name(), raw, &value, &ctx, opts.agent.as_deref());
+    let mut event = normalize(adapter.name(), raw, &ctx, opts.agent.as_deref());
+    // The raw payload (a Write carries the whole file) is copied only for
+    // validators whose policy grants it.
+    if policy.validators.iter().any(|v| v.raw_json) {
+        event.raw_json = input.to_string();
+    }
     phases.mark("normalize");
 
     if event.kind == Kind::Other {

@@ -63,11 +63,7 @@ impl Adapter for Claude {
         "claude"
     }
 
-    fn parse(
-        &self,
-        input: &str,
-        event_flag: Option<&str>,
-    ) -> Result<(RawEvent, Value), ParseError> {
+    fn parse(&self, input: &str, event_flag: Option<&str>) -> Result<RawEvent, ParseError> {
         if input.trim().is_empty() {
             return Err(ParseError::Empty);
         }
@@ -147,7 +143,7 @@ impl Adapter for Claude {
             _ => {}
         }
         raw.native_event = native;
-        Ok((raw, value))
+        Ok(raw)
     }
 
     fn answer(&self, native_event: &str, d: &Decision) -> Answer {
@@ -220,12 +216,12 @@ mod tests {
 
     #[test]
     fn parses_tools_into_paths() {
-        let (raw, _) = Claude
+        let raw = Claude
             .parse(r#"{"session_id":"s","cwd":"/r","hook_event_name":"PreToolUse","tool_name":"Edit","tool_input":{"file_path":"/r/a.rs","old_string":"a","new_string":"b"}}"#, None)
             .unwrap();
         assert_eq!(raw.writes, vec!["/r/a.rs"]);
         assert_eq!(raw.kind, Some(Kind::PreTool));
-        let (raw, _) = Claude
+        let raw = Claude
             .parse(r#"{"session_id":"s","hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"ls"}}"#, None)
             .unwrap();
         assert_eq!(raw.command.as_deref(), Some("ls"));
@@ -318,7 +314,7 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn arbitrary_json_parses_or_errors_and_answers_are_valid(v in json_value()) {
-            if let Ok((raw, _)) = Claude.parse(&v.to_string(), None) {
+            if let Ok(raw) = Claude.parse(&v.to_string(), None) {
                 for outcome in [Outcome::Allow, Outcome::Warn, Outcome::Ask, Outcome::Deny] {
                     let d = Decision { outcome, deny: vec!["d".into()], ask: vec!["a".into()], warn: vec!["w".into()] };
                     let a = Claude.answer(&raw.native_event, &d);

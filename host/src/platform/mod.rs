@@ -83,11 +83,7 @@ pub trait Adapter {
     /// Name on the command line.
     fn name(&self) -> &'static str;
     /// Parse a payload; `event_flag` is `--event`, used when the payload names none.
-    fn parse(
-        &self,
-        input: &str,
-        event_flag: Option<&str>,
-    ) -> Result<(RawEvent, serde_json::Value), ParseError>;
+    fn parse(&self, input: &str, event_flag: Option<&str>) -> Result<RawEvent, ParseError>;
     /// Render a decision for `native_event`.
     fn answer(&self, native_event: &str, decision: &Decision) -> Answer;
 }

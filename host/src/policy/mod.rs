@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::builtin;
 use crate::event::Outcome;
+use crate::runtime::cache::CacheKey;
 use crate::runtime::Limits;
 pub use file::{Action, CaseFold, PolicyFile};
 
@@ -637,26 +638,25 @@ fn toml_to_json(v: toml::Value) -> serde_json::Value {
 /// hook can spare on every event, and the layers rarely change. An edited
 /// layer has a new key; a cached entry that does not read back is rebuilt.
 pub fn load_cached(layers: &[Layer], cache_dir: &Path) -> Result<Policy, PolicyError> {
-    let mut parts: Vec<Vec<u8>> = vec![env!("CARGO_PKG_VERSION").as_bytes().to_vec()];
+    let mut key = CacheKey::new().part(env!("CARGO_PKG_VERSION").as_bytes());
     if let Ok(meta) = std::env::current_exe().and_then(std::fs::metadata) {
-        parts.push(meta.len().to_le_bytes().to_vec());
+        key = key.part(&meta.len().to_le_bytes());
         if let Ok(t) = meta.modified() {
             let t = t.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-            parts.push(t.as_nanos().to_le_bytes().to_vec());
+            key = key.part(&t.as_nanos().to_le_bytes());
         }
     }
     for l in layers {
-        parts.push(l.source.as_bytes().to_vec());
-        parts.push(
-            l.base_dir
-                .as_deref()
-                .map(|p| p.as_os_str().as_encoded_bytes().to_vec())
-                .unwrap_or_default(),
-        );
-        parts.push(l.text.as_bytes().to_vec());
+        let base = l
+            .base_dir
+            .as_deref()
+            .map(|p| p.as_os_str().as_encoded_bytes());
+        key = key
+            .part(l.source.as_bytes())
+            .part(base.unwrap_or_default())
+            .part(l.text.as_bytes());
     }
-    let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
-    let key = crate::runtime::cache::cache_key(&refs);
+    let key = key.finish();
     let path = cache_dir.join(format!("policy-{key}.json"));
     if let Ok(bytes) = std::fs::read(&path) {
         if let Ok(p) = serde_json::from_slice::<Policy>(&bytes) {

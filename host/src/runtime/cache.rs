@@ -30,20 +30,42 @@ pub enum CacheError {
     Wasm(String),
 }
 
-/// A 128-bit key naming a cache entry: two SipHash passes with different
-/// prefixes. Not cryptographic (pinning user plugins uses sha256); it only has
-/// to tell cache entries apart, and sha256 in software costs more than a hook
-/// can spare on this path.
-pub fn cache_key(parts: &[&[u8]]) -> String {
-    let mut a = std::collections::hash_map::DefaultHasher::new();
-    let mut b = std::collections::hash_map::DefaultHasher::new();
-    0xa5u8.hash(&mut a);
-    0x5au8.hash(&mut b);
-    for p in parts {
-        p.hash(&mut a);
-        p.hash(&mut b);
+/// Builds a 128-bit key naming a cache entry: two SipHash passes with
+/// different prefixes, fed in place. Not cryptographic (pinning user plugins
+/// uses sha256); it only has to tell cache entries apart, and sha256 in
+/// software costs more than a hook can spare on this path.
+pub struct CacheKey {
+    a: std::collections::hash_map::DefaultHasher,
+    b: std::collections::hash_map::DefaultHasher,
+}
+
+impl CacheKey {
+    /// An empty key.
+    pub fn new() -> CacheKey {
+        let mut a = std::collections::hash_map::DefaultHasher::new();
+        let mut b = std::collections::hash_map::DefaultHasher::new();
+        0xa5u8.hash(&mut a);
+        0x5au8.hash(&mut b);
+        CacheKey { a, b }
     }
-    format!("{:016x}{:016x}", a.finish(), b.finish())
+
+    /// Add one part (length-prefixed, so parts cannot run into each other).
+    pub fn part(mut self, part: &[u8]) -> CacheKey {
+        part.hash(&mut self.a);
+        part.hash(&mut self.b);
+        self
+    }
+
+    /// The key as 32 hex digits.
+    pub fn finish(&self) -> String {
+        format!("{:016x}{:016x}", self.a.finish(), self.b.finish())
+    }
+}
+
+impl Default for CacheKey {
+    fn default() -> Self {
+        CacheKey::new()
+    }
 }
 
 /// Where compiled components live.
