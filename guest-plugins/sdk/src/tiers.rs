@@ -45,34 +45,6 @@ pub struct Tier {
     pub docs: Option<String>,
 }
 
-/// A validator configuration made of tiers.
-#[derive(Debug, Clone, Deserialize, Default)]
-pub struct TierConfig {
-    /// The tiers, in policy order.
-    #[serde(default)]
-    pub tier: Vec<Tier>,
-}
-
-impl TierConfig {
-    /// Check every tier's patterns; the message names the tier and pattern.
-    pub fn check(&self) -> Result<(), String> {
-        check(&self.tier)
-    }
-
-    /// See [`evaluate`].
-    pub fn evaluate<'a, I>(
-        &self,
-        paths: I,
-        case_insensitive: bool,
-        verb: &str,
-    ) -> Result<Vec<Finding>, String>
-    where
-        I: IntoIterator<Item = &'a str> + Clone,
-    {
-        evaluate(&self.tier, paths, case_insensitive, verb)
-    }
-}
-
 impl Tier {
     /// The tier's patterns as a set; the error names the tier and pattern.
     pub fn patterns(&self, case_insensitive: bool) -> Result<PatternSet, String> {

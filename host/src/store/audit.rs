@@ -99,7 +99,7 @@ fn fold_into(
     retention: AuditSettings,
 ) -> Result<(), StoreError> {
     journal.fold(store)?;
-    store.insert_and_prune(&[], retention)
+    store.prune(retention)
 }
 
 /// Open the store for reading the audit log, folding the journal in first.
@@ -144,17 +144,9 @@ pub struct Logged {
 }
 
 impl Store {
-    /// Insert journalled records (duplicates by uid are ignored), then prune
-    /// by `retention`.
+    /// Insert journalled records in one transaction (duplicates by uid are
+    /// ignored).
     pub fn insert_records(&mut self, records: &[Record]) -> Result<(), StoreError> {
-        self.insert_with(records, None)
-    }
-
-    fn insert_with(
-        &mut self,
-        records: &[Record],
-        retention: Option<AuditSettings>,
-    ) -> Result<(), StoreError> {
         let path = self.path.clone();
         let sql = |source| StoreError::Sql {
             path: path.clone(),
@@ -189,27 +181,29 @@ impl Store {
                 .map_err(sql)?;
             }
         }
-        if let Some(retention) = retention {
-            let cutoff = now_ms() - i64::from(retention.retention_days) * 86_400_000;
-            tx.execute("DELETE FROM events WHERE ts_ms < ?1", params![cutoff])
-                .map_err(sql)?;
-            tx.execute(
-                "DELETE FROM events WHERE id <= (SELECT MAX(id) FROM events) - ?1",
-                params![i64::from(retention.max_events)],
-            )
-            .map_err(sql)?;
-        }
         tx.commit().map_err(sql)?;
         self.trim_wal()
     }
 
-    /// Insert records and apply retention.
-    pub fn insert_and_prune(
-        &mut self,
-        records: &[Record],
-        retention: AuditSettings,
-    ) -> Result<(), StoreError> {
-        self.insert_with(records, Some(retention))
+    /// Delete events older than the retention window, and all but the newest
+    /// `max_events`.
+    pub fn prune(&mut self, retention: AuditSettings) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let sql = |source| StoreError::Sql {
+            path: path.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(sql)?;
+        let cutoff = now_ms() - i64::from(retention.retention_days) * 86_400_000;
+        tx.execute("DELETE FROM events WHERE ts_ms < ?1", params![cutoff])
+            .map_err(sql)?;
+        tx.execute(
+            "DELETE FROM events WHERE id <= (SELECT MAX(id) FROM events) - ?1",
+            params![i64::from(retention.max_events)],
+        )
+        .map_err(sql)?;
+        tx.commit().map_err(sql)?;
+        self.trim_wal()
     }
 
     /// Per validator and rule, over events since `since_ms`.
@@ -347,7 +341,8 @@ mod tests {
             let batch: Vec<Record> = (0..256)
                 .map(|_| record_of(&event(), &verdict, Duration::from_micros(5)))
                 .collect();
-            store.insert_and_prune(&batch, keep).unwrap();
+            store.insert_records(&batch).unwrap();
+            store.prune(keep).unwrap();
         }
         assert_eq!(store.event_count().unwrap(), 100);
         let logged = store.events_since(0, 10).unwrap();
@@ -373,7 +368,8 @@ mod tests {
         let fresh: Vec<Record> = (0..300)
             .map(|_| record_of(&event(), &verdict, Duration::ZERO))
             .collect();
-        store.insert_and_prune(&fresh, keep).unwrap();
+        store.insert_records(&fresh).unwrap();
+        store.prune(keep).unwrap();
         assert_eq!(store.event_count().unwrap(), 300);
         let rows = store.report(0).unwrap();
         let errors = rows.iter().find(|r| r.rule == "hookgate:error").unwrap();
