@@ -173,15 +173,9 @@ fn bad_input_gets_the_fail_mode_and_a_message_on_stderr() {
     for input in bad {
         let out = repo.run(&["hook", "claude", "--event", "PreToolUse"], input);
         assert_eq!(out.code, 0);
-        let v = out.json();
-        assert_eq!(
-            v["hookSpecificOutput"]["permissionDecision"], "deny",
-            "{input:?}"
-        );
-        assert!(v["hookSpecificOutput"]["permissionDecisionReason"]
-            .as_str()
-            .unwrap()
-            .contains("payload"));
+        let (decision, reason) = out.decision();
+        assert_eq!(decision, "deny", "{input:?}");
+        assert!(reason.contains("payload"), "{reason}");
     }
 }
 
@@ -191,10 +185,7 @@ fn a_broken_policy_fails_the_way_it_declares_and_points_at_the_line() {
     repo.policy("version = 1\non_error = \"deny\"\n[[validator]]\nname = \"write-guard\"\nstage = \"enforced\"\n");
     let out = repo.hook("pre_edit_source");
     assert_eq!(out.code, 0);
-    let reason = out.json()["hookSpecificOutput"]["permissionDecisionReason"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let (_, reason) = out.decision();
     assert!(reason.contains("policy.toml:5:9"), "{reason}");
     assert!(out.stderr.contains("invalid policy"), "{}", out.stderr);
     // Without a readable on_error the default (allow) applies.
@@ -229,10 +220,7 @@ fn a_plugin_whose_hash_does_not_match_is_refused() {
     );
     repo.policy(&fixed);
     let out = repo.hook("pre_edit_source");
-    let reason = out.json()["hookSpecificOutput"]["permissionDecisionReason"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let (_, reason) = out.decision();
     assert!(
         reason.contains("sha256 is") && reason.contains("hookgate:error"),
         "{reason}"
@@ -270,15 +258,12 @@ fn hostile_guests_get_on_error_and_the_host_still_answers() {
         repo.policy(&hostile_policy(mode, "enforce", "deny"));
         let out = repo.hook("pre_edit_source");
         assert_eq!(out.code, 0);
-        let v = out.json();
-        assert_eq!(
-            v["hookSpecificOutput"]["permissionDecision"], "deny",
-            "{mode}"
+        let (decision, reason) = out.decision();
+        assert_eq!(decision, "deny", "{mode}");
+        assert!(
+            reason.contains("hookgate hostile/hookgate:error"),
+            "{reason}"
         );
-        assert!(v["hookSpecificOutput"]["permissionDecisionReason"]
-            .as_str()
-            .unwrap()
-            .contains("hookgate hostile/hookgate:error"));
         // A monitor-stage validator never blocks, even when it fails closed.
         repo.policy(&hostile_policy(mode, "monitor", "deny"));
         assert_eq!(repo.hook("pre_edit_source").stdout, "", "{mode}");
@@ -293,10 +278,7 @@ fn paths_are_normalized_before_validators_see_them() {
         .fixture("pre_edit_source")
         .replace("/src/lib.rs", "/src/../src/./innocent/config");
     let out = repo.run(&["hook", "claude"], &payload);
-    let reason = out.json()["hookSpecificOutput"]["permissionDecisionReason"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let (_, reason) = out.decision();
     assert!(
         reason.contains("git-internals") && reason.contains(".git/config"),
         "{reason}"
@@ -362,22 +344,13 @@ fn the_compiled_code_cache_and_audit_journal_are_protected() {
     let payload = repo
         .fixture("pre_write_env")
         .replace(&format!("{}/.env", repo.root.display()), home_cache);
-    let out = repo.run(&["hook", "claude"], &payload);
-    let v = out.json();
-    assert_eq!(
-        v["hookSpecificOutput"]["permissionDecision"], "deny",
-        "{}",
-        out.stdout
-    );
-    assert!(v["hookSpecificOutput"]["permissionDecisionReason"]
-        .as_str()
-        .unwrap()
-        .contains("hookgate-store"));
+    let (decision, reason) = repo.run(&["hook", "claude"], &payload).decision();
+    assert_eq!(decision, "deny");
+    assert!(reason.contains("hookgate-store"), "{reason}");
     let payload = repo
         .fixture("pre_write_env")
         .replace("/.env", "/.git/hookgate/audit-journal.jsonl");
-    let v = repo.run(&["hook", "claude"], &payload).json();
-    assert_eq!(v["hookSpecificOutput"]["permissionDecision"], "deny");
+    assert_eq!(repo.run(&["hook", "claude"], &payload).decision().0, "deny");
 }
 
 #[test]
@@ -425,10 +398,7 @@ fn a_pinned_file_that_is_not_a_component_is_a_validator_failure() {
     ));
     let out = repo.hook("pre_edit_source");
     assert_eq!(out.code, 0);
-    let reason = out.json()["hookSpecificOutput"]["permissionDecisionReason"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let (_, reason) = out.decision();
     assert!(
         reason.contains("hookgate junk/hookgate:error") && reason.contains("could not load"),
         "{reason}"

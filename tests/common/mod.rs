@@ -101,6 +101,21 @@ pub struct Out {
 }
 
 impl Out {
+    /// Claude's `(permissionDecision, permissionDecisionReason)` from stdout.
+    pub fn decision(&self) -> (String, String) {
+        let v = self.json();
+        let field = |k: &str| {
+            v["hookSpecificOutput"][k]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        };
+        (
+            field("permissionDecision"),
+            field("permissionDecisionReason"),
+        )
+    }
+
     /// The stdout as JSON (panics if it is not exactly one JSON object).
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.stdout)
