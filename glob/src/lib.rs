@@ -26,6 +26,12 @@
 
 use std::fmt;
 
+mod automaton;
+mod class;
+mod overlap;
+
+pub use overlap::{overlap, OverlapError, MAX_OVERLAP_STATES};
+
 /// Longest pattern accepted; longer ones are refused as hostile.
 pub const MAX_PATTERN_LEN: usize = 1024;
 /// Most `*`/`**` wildcards accepted in one pattern (bounds backtracking).
@@ -58,6 +64,8 @@ pub enum PatternError {
     ControlCharacter,
     /// `{}` alternation expands to more than [`MAX_EXPANSIONS`] patterns.
     TooManyAlternatives,
+    /// A `/` inside `[...]`: a class matches one character of a segment.
+    SlashInClass,
 }
 
 impl fmt::Display for PatternError {
@@ -83,6 +91,10 @@ impl fmt::Display for PatternError {
                 "`..` in pattern; patterns are matched against normalized paths"
             ),
             PatternError::ControlCharacter => write!(f, "control character in pattern"),
+            PatternError::SlashInClass => write!(
+                f,
+                "`/` inside `[...]`; a class matches one character within a segment"
+            ),
             PatternError::TooManyAlternatives => write!(
                 f,
                 "`{{}}` alternation expands to more than {MAX_EXPANSIONS} patterns"
@@ -175,24 +187,26 @@ fn check(body: &str) -> Result<(), PatternError> {
     if stars > MAX_STARS {
         return Err(PatternError::TooManyWildcards(stars));
     }
+    let bytes = body.as_bytes();
     let mut depth = 0usize;
-    let mut in_class = false;
-    for c in body.chars() {
-        if in_class {
-            if c == ']' {
-                in_class = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'[' => {
+                let (class, next) = class::parse(bytes, i).ok_or(PatternError::UnclosedClass)?;
+                if class.has_slash {
+                    return Err(PatternError::SlashInClass);
+                }
+                i = next;
+                continue;
             }
-            continue;
-        }
-        match c {
-            '[' => in_class = true,
-            '{' => {
+            b'{' => {
                 depth += 1;
                 if depth > MAX_BRACE_DEPTH {
                     return Err(PatternError::BracesTooDeep);
                 }
             }
-            '}' => {
+            b'}' => {
                 if depth == 0 {
                     return Err(PatternError::UnbalancedBraces);
                 }
@@ -200,9 +214,7 @@ fn check(body: &str) -> Result<(), PatternError> {
             }
             _ => {}
         }
-    }
-    if in_class {
-        return Err(PatternError::UnclosedClass);
+        i += 1;
     }
     if depth != 0 {
         return Err(PatternError::UnbalancedBraces);
@@ -213,19 +225,19 @@ fn check(body: &str) -> Result<(), PatternError> {
 /// Expand `{a,b}` alternation (nesting allowed) into brace-free patterns.
 fn expand_braces(s: &str, out: &mut Vec<String>) -> Result<(), PatternError> {
     let bytes = s.as_bytes();
-    let mut in_class = false;
     let mut open = None;
     let mut depth = 0usize;
     let mut commas = Vec::new();
-    for (i, &b) in bytes.iter().enumerate() {
-        if in_class {
-            if b == b']' {
-                in_class = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b == b'[' {
+            if let Some((_, next)) = class::parse(bytes, i) {
+                i = next;
+                continue;
             }
-            continue;
         }
         match b {
-            b'[' => in_class = true,
             b'{' => {
                 if depth == 0 {
                     open = Some(i);
@@ -253,6 +265,7 @@ fn expand_braces(s: &str, out: &mut Vec<String>) -> Result<(), PatternError> {
             }
             _ => {}
         }
+        i += 1;
     }
     if out.len() >= MAX_EXPANSIONS {
         return Err(PatternError::TooManyAlternatives);
@@ -367,6 +380,41 @@ impl PatternSet {
     pub fn is_empty(&self) -> bool {
         self.include.is_empty()
     }
+
+    /// The literal prefixes of the including patterns: for each brace-free
+    /// alternative, its leading segments up to the first wildcard (the whole
+    /// path for a literal). Every path the set matches is one of these
+    /// prefixes or lies under one, so an index on prefixes finds every
+    /// reservation that can overlap a path: those whose prefix is an ancestor
+    /// of it, equal to it, or under it. `""` means "anywhere".
+    pub fn prefixes(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for p in &self.include {
+            for alt in &p.alternatives {
+                let prefix = if alt.any_depth {
+                    String::new()
+                } else {
+                    let mut segs = Vec::new();
+                    for seg in alt.body.split('/') {
+                        if seg.chars().any(is_meta) {
+                            break;
+                        }
+                        segs.push(seg);
+                    }
+                    segs.join("/")
+                };
+                if !out.contains(&prefix) {
+                    out.push(prefix);
+                }
+            }
+        }
+        out
+    }
+
+    /// The patterns as written, exclusions with their `!`.
+    pub fn sources(&self) -> impl Iterator<Item = &str> {
+        self.include.iter().chain(&self.exclude).map(|p| p.as_str())
+    }
 }
 
 #[cfg(test)]
@@ -427,6 +475,16 @@ mod tests {
         assert!(p.matches("Keys/A.pem"));
         let p = Pattern::new("**/*.PEM", false).unwrap();
         assert!(!p.matches("keys/a.pem"));
+    }
+
+    #[test]
+    fn prefixes_bound_every_match() {
+        let set = PatternSet::new(
+            &["src/{auth,db}/*.py", "docs", "**/*.lock", "/etc/x*"],
+            false,
+        )
+        .unwrap();
+        assert_eq!(set.prefixes(), ["src/auth", "src/db", "docs", "", "/etc"]);
     }
 
     #[test]

@@ -1,0 +1,340 @@
+//! Exact overlap of two pattern sets: is there a path that both match?
+//!
+//! Both sets, their exclusions and the language of valid normalized paths are
+//! compiled to automata ([`crate::automaton`]), and a breadth-first search runs
+//! over their product, determinizing on the fly: a search state is the set of
+//! automaton states reachable by some path prefix. The alphabet is cut into
+//! byte classes that no automaton tells apart, so each state has a handful of
+//! successors, not 256. The search finds the shortest path in the
+//! intersection when there is one (a witness, shown in conflict messages), and
+//! proves the sets disjoint otherwise. Exclusions are exact because a product
+//! state knows whether each exclusion automaton accepts.
+
+use std::collections::HashMap;
+
+use crate::automaton::{Automaton, Graph};
+use crate::class::ByteSet;
+use crate::PatternSet;
+
+/// Most product states explored before giving up (see [`OverlapError`]).
+pub const MAX_OVERLAP_STATES: usize = 50_000;
+
+/// The search was abandoned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OverlapError {
+    /// The patterns are too complex to decide within [`MAX_OVERLAP_STATES`];
+    /// callers must treat this as an overlap (fail closed).
+    TooComplex,
+}
+
+impl std::fmt::Display for OverlapError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "patterns too complex to compare exactly (over {MAX_OVERLAP_STATES} states); treated as overlapping"
+        )
+    }
+}
+
+impl std::error::Error for OverlapError {}
+
+type Bits = Vec<u64>;
+
+fn set(bits: &mut Bits, i: u32) {
+    bits[(i / 64) as usize] |= 1 << (i % 64);
+}
+
+fn any(a: &Bits, b: &Bits) -> bool {
+    a.iter().zip(b).any(|(x, y)| x & y != 0)
+}
+
+fn union_into(a: &mut Bits, b: &Bits) {
+    for (x, y) in a.iter_mut().zip(b) {
+        *x |= y;
+    }
+}
+
+fn ones(bits: &Bits) -> impl Iterator<Item = u32> + '_ {
+    bits.iter().enumerate().flat_map(|(w, &word)| {
+        let mut word = word;
+        std::iter::from_fn(move || {
+            if word == 0 {
+                return None;
+            }
+            let t = word.trailing_zeros();
+            word &= word - 1;
+            Some(w as u32 * 64 + t)
+        })
+    })
+}
+
+/// Rank bytes so witnesses read naturally: letters, digits, then the rest.
+fn niceness(b: u8) -> u8 {
+    match b {
+        b'a'..=b'z' => 0,
+        b'0'..=b'9' => 1,
+        b'A'..=b'Z' => 2,
+        b'.' | b'-' | b'_' => 3,
+        0x21..=0x7e => 4,
+        0 => 6,
+        _ => 5,
+    }
+}
+
+/// Is there a path that matches both `a` and `b` (each with its exclusions)?
+/// Returns the shortest such path, or `None` when the sets are disjoint.
+///
+/// Paths are normalized: relative or absolute, non-empty segments, no `.` or
+/// `..` segment. Sets built with case folding compare their lowercased
+/// patterns. An empty set (no including pattern) overlaps nothing.
+pub fn overlap(a: &PatternSet, b: &PatternSet) -> Result<Option<String>, OverlapError> {
+    if a.include.is_empty() || b.include.is_empty() {
+        return Ok(None);
+    }
+    let mut g = Graph::default();
+    let valid = g.valid_paths();
+    let inc_a = g.union(&a.include);
+    let exc_a = g.union(&a.exclude);
+    let inc_b = g.union(&b.include);
+    let exc_b = g.union(&b.exclude);
+    Search::new(&g, [valid, inc_a, exc_a, inc_b, exc_b]).run()
+}
+
+struct Search {
+    /// Epsilon closure of each state.
+    closure: Vec<Bits>,
+    /// Representative byte of each class.
+    reps: Vec<u8>,
+    /// Per state: (class id → successors), as a bit set.
+    moves: Vec<Vec<(u8, u32)>>,
+    /// Accepting states of valid, incA, excA, incB, excB.
+    accept: [Bits; 5],
+    /// All states of each automaton that must stay alive (valid, incA, incB).
+    alive: [Bits; 3],
+    start: Bits,
+}
+
+impl Search {
+    fn new(g: &Graph, autos: [Automaton; 5]) -> Search {
+        let n = g.states.len();
+        let words = n.div_ceil(64);
+        let empty: Bits = vec![0; words];
+
+        // Byte classes: refine one class by every edge set in the graph.
+        let mut class_of = [0u8; 256];
+        let mut count = 1usize;
+        let mut seen: Vec<ByteSet> = Vec::new();
+        for st in &g.states {
+            for (s, _) in &st.edges {
+                if seen.contains(s) {
+                    continue;
+                }
+                seen.push(*s);
+                let mut remap: HashMap<(u8, bool), u8> = HashMap::new();
+                let mut next = 0usize;
+                for b in 0..=255u8 {
+                    let key = (class_of[b as usize], s.contains(b));
+                    let id = *remap.entry(key).or_insert_with(|| {
+                        next += 1;
+                        (next - 1) as u8
+                    });
+                    class_of[b as usize] = id;
+                }
+                count = next;
+            }
+        }
+        let mut reps = vec![0u8; count];
+        let mut best = vec![u8::MAX; count];
+        for b in 0..=255u8 {
+            let c = class_of[b as usize] as usize;
+            let rank = niceness(b);
+            if rank < best[c] {
+                best[c] = rank;
+                reps[c] = b;
+            }
+        }
+
+        // Epsilon closures (graphs are small; a DFS per state).
+        let mut closure = vec![empty.clone(); n];
+        for (s, c) in closure.iter_mut().enumerate() {
+            let mut stack = vec![s as u32];
+            set(c, s as u32);
+            while let Some(x) = stack.pop() {
+                for &e in &g.states[x as usize].eps {
+                    if c[(e / 64) as usize] & (1 << (e % 64)) == 0 {
+                        set(c, e);
+                        stack.push(e);
+                    }
+                }
+            }
+        }
+        let moves = g
+            .states
+            .iter()
+            .map(|st| {
+                let mut m = Vec::new();
+                for (s, to) in &st.edges {
+                    for (c, &r) in reps.iter().enumerate() {
+                        if s.contains(r) {
+                            m.push((c as u8, *to));
+                        }
+                    }
+                }
+                m
+            })
+            .collect();
+
+        let mut accept: [Bits; 5] = std::array::from_fn(|_| empty.clone());
+        for (i, a) in autos.iter().enumerate() {
+            for &s in &a.accept {
+                set(&mut accept[i], s);
+            }
+        }
+        // The states of automaton i are those created for it: ranges follow
+        // creation order, so collect them from the start states' closures
+        // and their reachable sets.
+        let mut alive: [Bits; 3] = std::array::from_fn(|_| empty.clone());
+        for (slot, idx) in [0usize, 1, 3].into_iter().enumerate() {
+            let mut stack = vec![autos[idx].start];
+            set(&mut alive[slot], autos[idx].start);
+            while let Some(x) = stack.pop() {
+                let st = &g.states[x as usize];
+                for t in st.eps.iter().copied().chain(st.edges.iter().map(|e| e.1)) {
+                    if alive[slot][(t / 64) as usize] & (1 << (t % 64)) == 0 {
+                        set(&mut alive[slot], t);
+                        stack.push(t);
+                    }
+                }
+            }
+        }
+        let mut start = empty.clone();
+        for a in &autos {
+            union_into(&mut start, &closure[a.start as usize]);
+        }
+        Search {
+            closure,
+            reps,
+            moves,
+            accept,
+            alive,
+            start,
+        }
+    }
+
+    fn accepting(&self, s: &Bits) -> bool {
+        any(s, &self.accept[0])
+            && any(s, &self.accept[1])
+            && !any(s, &self.accept[2])
+            && any(s, &self.accept[3])
+            && !any(s, &self.accept[4])
+    }
+
+    fn run(&self) -> Result<Option<String>, OverlapError> {
+        let mut index: HashMap<Bits, usize> = HashMap::new();
+        // (state, parent, byte)
+        let mut nodes: Vec<(Bits, usize, u8)> = vec![(self.start.clone(), usize::MAX, 0)];
+        index.insert(self.start.clone(), 0);
+        let mut head = 0;
+        let words = self.start.len();
+        while head < nodes.len() {
+            if self.accepting(&nodes[head].0) {
+                let mut bytes = Vec::new();
+                let mut i = head;
+                while nodes[i].1 != usize::MAX {
+                    bytes.push(nodes[i].2);
+                    i = nodes[i].1;
+                }
+                bytes.reverse();
+                if bytes.first() == Some(&crate::class::ROOT) {
+                    bytes[0] = b'/';
+                }
+                return Ok(Some(String::from_utf8_lossy(&bytes).into_owned()));
+            }
+            let mut next: Vec<Bits> = vec![vec![0; words]; self.reps.len()];
+            let mut touched = vec![false; self.reps.len()];
+            for s in ones(&nodes[head].0) {
+                for &(c, to) in &self.moves[s as usize] {
+                    union_into(&mut next[c as usize], &self.closure[to as usize]);
+                    touched[c as usize] = true;
+                }
+            }
+            for (c, succ) in next.into_iter().enumerate() {
+                if !touched[c] || !self.alive.iter().all(|a| any(&succ, a)) {
+                    continue;
+                }
+                if index.contains_key(&succ) {
+                    continue;
+                }
+                if nodes.len() >= MAX_OVERLAP_STATES {
+                    return Err(OverlapError::TooComplex);
+                }
+                index.insert(succ.clone(), nodes.len());
+                nodes.push((succ, head, self.reps[c]));
+            }
+            head += 1;
+        }
+        Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(p: &[&str]) -> PatternSet {
+        PatternSet::new(p, false).unwrap()
+    }
+
+    fn ov(a: &[&str], b: &[&str]) -> Option<String> {
+        let w = overlap(&set(a), &set(b)).unwrap();
+        if let Some(w) = &w {
+            assert!(set(a).matches(w) && set(b).matches(w), "witness {w}");
+        }
+        w
+    }
+
+    #[test]
+    fn trees_and_globs() {
+        assert_eq!(
+            ov(&["src/auth/**"], &["src/auth/login.py"]).as_deref(),
+            Some("src/auth/login.py")
+        );
+        assert!(ov(&["src"], &["src/a/b.rs"]).is_some());
+        // A literal is a tree: `src/a/b.py/x.rs` could exist.
+        assert!(ov(&["src/**/*.rs"], &["src/a/b.py"]).is_some());
+        assert!(ov(&["src/*.rs"], &["src/a.py"]).is_none());
+        assert!(ov(&["src/*.rs"], &["src/a/**"]).is_none());
+        assert!(ov(&["**/*.rs"], &["docs/**"]).is_some());
+        assert!(ov(&["a*"], &["*b"]).is_some());
+        assert!(ov(&["a*c"], &["*b"]).is_none());
+        assert!(ov(&["src/{a,b}/x"], &["src/b"]).is_some());
+        assert!(ov(&["src/[!a]*"], &["src/a*"]).is_none());
+        assert!(ov(&["src/[!a]*"], &["src/?b"]).is_some());
+    }
+
+    #[test]
+    fn exclusions_are_exact() {
+        assert!(ov(&["src/**", "!src/gen/**"], &["src/gen/x.rs"]).is_none());
+        // `src/gen/**` also names `src/gen` itself.
+        assert!(ov(&["src/**", "!src/gen/**"], &["src/gen"]).is_none());
+        assert!(ov(&["src/**", "!src/gen/*"], &["src/gen"]).is_some());
+        assert!(ov(&["**/*.rs", "!**/*_test.rs"], &["src/*_test.rs"]).is_none());
+        assert!(ov(&["**/*.rs", "!**/*_test.rs"], &["src/*test.rs"]).is_some());
+        assert!(ov(&["a/**", "!a/b"], &["a/b/c"]).is_none());
+    }
+
+    #[test]
+    fn dot_segments_and_empty_sets() {
+        // `*` can't make `.` or `..` a segment.
+        assert!(ov(&["a/*/b"], &["a/./b"]).is_none());
+        assert!(overlap(&PatternSet::default(), &set(&["**"]))
+            .unwrap()
+            .is_none());
+    }
+
+    #[test]
+    fn absolute_paths() {
+        assert!(ov(&["**/.ssh/**"], &["/home/u/.ssh"]).is_some());
+        assert!(ov(&["src/**"], &["/src/a"]).is_none());
+    }
+}
