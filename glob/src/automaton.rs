@@ -97,6 +97,14 @@ impl Graph {
             self.edge(cur, root, s);
             cur = s;
         }
+        if alt.verbatim {
+            for &b in body {
+                cur = self.step(cur, ByteSet::byte(b));
+            }
+            let t = self.step(cur, slash);
+            self.edge(t, ByteSet::path(), t);
+            return (start, vec![cur, t]);
+        }
         let segments: Vec<&[u8]> = body.split(|&b| b == b'/').collect();
         let n = segments.len();
         let mut need_sep = false;

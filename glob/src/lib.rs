@@ -118,6 +118,8 @@ pub struct Pattern {
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Alternative {
     body: String,
+    /// Every byte of `body` stands for itself (a path, not a pattern).
+    verbatim: bool,
     literal: bool,
     absolute: bool,
     any_depth: bool,
@@ -133,6 +135,7 @@ impl Alternative {
             return None;
         }
         Some(Alternative {
+            verbatim: false,
             absolute: body.starts_with('/'),
             any_depth: body.starts_with("**/") || body == "**",
             literal: !body.chars().any(is_meta),
@@ -220,6 +223,36 @@ fn check(body: &str) -> Result<(), PatternError> {
         return Err(PatternError::UnbalancedBraces);
     }
     Ok(())
+}
+
+/// A pattern that matches exactly `path` and everything under it, whatever
+/// characters the path has: wildcard characters are written as one-member
+/// classes (`[*]`), and a leading `!` is kept from meaning "exclude".
+pub fn escape(path: &str) -> String {
+    let body = path.trim_end_matches('/');
+    if !body.chars().any(is_meta) {
+        return if body.starts_with('!') {
+            format!("./{body}")
+        } else {
+            body.to_string()
+        };
+    }
+    let mut out = String::with_capacity(body.len() + 16);
+    if body.starts_with('!') {
+        out.push_str("./");
+    }
+    for c in body.chars() {
+        if is_meta(c) {
+            out.push('[');
+            out.push(c);
+            out.push(']');
+        } else {
+            out.push(c);
+        }
+    }
+    // No longer a literal, so name the tree explicitly.
+    out.push_str("{,/**}");
+    out
 }
 
 /// Expand `{a,b}` alternation (nesting allowed) into brace-free patterns.
@@ -317,6 +350,36 @@ impl Pattern {
         })
     }
 
+    /// A path taken literally, whatever characters it has (`app/[id]/page.tsx`
+    /// names exactly that file): it matches the path and everything under
+    /// it. `None` for an empty path.
+    pub fn path(path: &str, case_insensitive: bool) -> Option<Pattern> {
+        let mut body = path.trim_end_matches('/');
+        while let Some(s) = body.strip_prefix("./") {
+            body = s;
+        }
+        if body.is_empty() || body == "." {
+            return None;
+        }
+        let body = if case_insensitive {
+            body.to_lowercase()
+        } else {
+            body.to_string()
+        };
+        Some(Pattern {
+            source: path.to_string(),
+            alternatives: vec![Alternative {
+                absolute: body.starts_with('/'),
+                body,
+                verbatim: true,
+                literal: true,
+                any_depth: false,
+            }],
+            negated: false,
+            case_insensitive,
+        })
+    }
+
     /// The pattern as written.
     pub fn as_str(&self) -> &str {
         &self.source
@@ -370,6 +433,14 @@ impl PatternSet {
         Ok(set)
     }
 
+    /// The set of one path taken literally ([`Pattern::path`]).
+    pub fn path(path: &str, case_insensitive: bool) -> Option<PatternSet> {
+        Some(PatternSet {
+            include: vec![Pattern::path(path, case_insensitive)?],
+            exclude: Vec::new(),
+        })
+    }
+
     /// Does `path` match the set?
     pub fn matches(&self, path: &str) -> bool {
         self.include.iter().any(|p| p.matches(path))
@@ -391,7 +462,9 @@ impl PatternSet {
         let mut out: Vec<String> = Vec::new();
         for p in &self.include {
             for alt in &p.alternatives {
-                let prefix = if alt.any_depth {
+                let prefix = if alt.verbatim {
+                    alt.body.clone()
+                } else if alt.any_depth {
                     String::new()
                 } else {
                     let mut segs = Vec::new();
@@ -485,6 +558,21 @@ mod tests {
         )
         .unwrap();
         assert_eq!(set.prefixes(), ["src/auth", "src/db", "docs", "", "/etc"]);
+    }
+
+    #[test]
+    fn paths_are_taken_literally_and_escape_round_trips() {
+        let p = Pattern::path("app/[id]/page.tsx", false).unwrap();
+        assert!(p.matches("app/[id]/page.tsx"));
+        assert!(!p.matches("app/i/page.tsx"));
+        for path in ["app/[id]/page.tsx", "a/{b,c}*?", "!bang", "plain/file.rs", "x/]y"] {
+            let e = escape(path);
+            let pat = Pattern::new(&e, false).unwrap();
+            assert!(pat.matches(path), "{e} should match {path}");
+            assert!(pat.matches(&format!("{path}/child")), "{e} covers the tree");
+            assert!(!pat.is_negated());
+        }
+        assert!(!Pattern::new(&escape("a/[id]"), false).unwrap().matches("a/i"));
     }
 
     #[test]

@@ -18,20 +18,24 @@ pub struct Builtin {
     pub sha256: &'static str,
     /// Configuration keys the host sets (JSON object members), after the policy's.
     pub host_config: &'static [(&'static str, &'static str)],
+    /// Host interfaces it is granted by default.
+    pub grants: &'static [&'static str],
 }
 
 /// Configuration keys the host sets for a built-in validator.
 type HostConfig = &'static [(&'static str, &'static str)];
 
-/// (validator, component, host-set configuration).
-const VALIDATORS: &[(&str, &str, HostConfig)] = &[
-    ("write-guard", "path-guard", &[("access", "write")]),
-    ("read-guard", "path-guard", &[("access", "read")]),
+/// (validator, component, host-set configuration, default grants).
+const VALIDATORS: &[(&str, &str, HostConfig, &[&str])] = &[
+    ("lock-check", "lock-check", &[], &["reservations"]),
+    ("write-guard", "path-guard", &[("access", "write")], &[]),
+    ("read-guard", "path-guard", &[("access", "read")], &[]),
 ];
 
 /// Look a built-in validator up by name.
 pub fn find(name: &str) -> Option<Builtin> {
-    let &(name, component, host_config) = VALIDATORS.iter().find(|(n, _, _)| *n == name)?;
+    let &(name, component, host_config, grants) =
+        VALIDATORS.iter().find(|(n, _, _, _)| *n == name)?;
     let &(_, wasm, sha256) = BUILTIN_COMPONENTS
         .iter()
         .find(|(c, _, _)| *c == component)?;
@@ -41,12 +45,13 @@ pub fn find(name: &str) -> Option<Builtin> {
         wasm,
         sha256,
         host_config,
+        grants,
     })
 }
 
 /// Names of all built-in validators.
 pub fn names() -> Vec<&'static str> {
-    VALIDATORS.iter().map(|(n, _, _)| *n).collect()
+    VALIDATORS.iter().map(|(n, _, _, _)| *n).collect()
 }
 
 #[cfg(test)]

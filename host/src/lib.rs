@@ -6,9 +6,12 @@
 
 pub mod builtin;
 pub mod chain;
+pub mod duration;
 pub mod event;
 pub mod hook;
 pub mod paths;
+pub mod presence;
+pub mod reservations;
 pub mod platform;
 pub mod policy;
 pub mod rollout;

@@ -108,20 +108,7 @@ enum PolicyCommand {
 
 /// Parse `30m`, `12h`, `7d`, `45s`.
 pub fn parse_duration(s: &str) -> anyhow::Result<Duration> {
-    let s = s.trim();
-    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: u64 = num
-        .parse()
-        .map_err(|_| anyhow::anyhow!("`{s}` is not a duration; write e.g. 30m, 12h or 7d"))?;
-    let secs = match unit {
-        "s" => n,
-        "m" | "" => n * 60,
-        "h" => n * 3600,
-        "d" => n * 86_400,
-        "w" => n * 7 * 86_400,
-        _ => anyhow::bail!("unknown unit in `{s}`; use s, m, h, d or w"),
-    };
-    Ok(Duration::from_secs(secs))
+    Ok(hookgate::duration::parse(s)?)
 }
 
 /// Entry point.

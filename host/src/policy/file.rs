@@ -27,6 +27,10 @@ pub struct PolicyFile {
     pub case_fold: Option<CaseFold>,
     /// Audit log retention.
     pub audit: Option<AuditFile>,
+    /// Reservation leases.
+    pub reservations: Option<ReservationsFile>,
+    /// When an agent counts as active, idle, stale or gone.
+    pub presence: Option<PresenceFile>,
     /// Validators, in the order they run.
     #[serde(default)]
     pub validator: Vec<ValidatorFile>,
@@ -55,6 +59,42 @@ pub struct AuditFile {
     pub max_events: Option<u32>,
 }
 
+/// `[reservations]`.
+#[derive(Debug, Clone, Deserialize, JsonSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ReservationsFile {
+    /// Lease of a reservation that names no `--ttl` (default `30m`).
+    #[schemars(with = "Option<String>")]
+    pub default_ttl: Option<Spanned<String>>,
+    /// Longest `--ttl` or `extend` accepted (default `8h`).
+    #[schemars(with = "Option<String>")]
+    pub max_ttl: Option<Spanned<String>>,
+    /// Most live reservations one agent may hold (default 200).
+    pub max_per_agent: Option<u32>,
+    /// Each hook event of a holder pushes its leases' expiry forward by their
+    /// TTL, so a lease lapses only a TTL after its holder stopped working
+    /// (default true).
+    pub renew_on_activity: Option<bool>,
+    /// Reservations of a holder whose presence is `gone` still block
+    /// (default false: they stop blocking).
+    pub gone_holders_block: Option<bool>,
+}
+
+/// `[presence]`: thresholds on the time since an agent was last seen.
+#[derive(Debug, Clone, Deserialize, JsonSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct PresenceFile {
+    /// Seen within this long: `active` (default `2m`).
+    #[schemars(with = "Option<String>")]
+    pub active: Option<Spanned<String>>,
+    /// Seen within this long: `idle`, after that `stale` (default `15m`).
+    #[schemars(with = "Option<String>")]
+    pub idle: Option<Spanned<String>>,
+    /// Not seen for this long: `gone` (default `1h`).
+    #[schemars(with = "Option<String>")]
+    pub gone: Option<Spanned<String>>,
+}
+
 /// One `[[validator]]`.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -78,6 +118,9 @@ pub struct ValidatorFile {
     pub limits: Option<LimitsFile>,
     /// Pass the platform's raw payload to the guest (costly for large writes).
     pub raw_json: Option<bool>,
+    /// Host interfaces the guest may call beyond the event: `reservations`.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub grants: Option<Spanned<Vec<String>>>,
     /// Per-rule stage overrides: `rules = { "rule-id" = "monitor" }`.
     pub rules: Option<BTreeMap<String, Stage>>,
     /// Path tiers (`write-guard`, `read-guard`).

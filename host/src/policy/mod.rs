@@ -184,6 +184,8 @@ pub struct ValidatorSpec {
     pub rule_stages: BTreeMap<String, Stage>,
     /// The configuration passed to the guest, as JSON.
     pub config_json: String,
+    /// Host interfaces granted beyond the event (`reservations`).
+    pub grants: Vec<String>,
 }
 
 impl ValidatorSpec {
@@ -211,6 +213,57 @@ impl Default for AuditSettings {
     }
 }
 
+/// `[reservations]`, checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReservationSettings {
+    /// Default lease, milliseconds.
+    pub default_ttl_ms: i64,
+    /// Longest lease, milliseconds.
+    pub max_ttl_ms: i64,
+    /// Most live reservations per agent.
+    pub max_per_agent: u32,
+    /// Hook events renew the holder's leases.
+    pub renew_on_activity: bool,
+    /// Gone holders still block.
+    pub gone_holders_block: bool,
+}
+
+impl Default for ReservationSettings {
+    fn default() -> Self {
+        ReservationSettings {
+            default_ttl_ms: 30 * 60_000,
+            max_ttl_ms: 8 * 3_600_000,
+            max_per_agent: 200,
+            renew_on_activity: true,
+            gone_holders_block: false,
+        }
+    }
+}
+
+/// `[presence]`, checked: milliseconds since last seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PresenceSettings {
+    /// Active below this.
+    pub active_ms: i64,
+    /// Idle below this, stale above.
+    pub idle_ms: i64,
+    /// Gone above this.
+    pub gone_ms: i64,
+}
+
+impl Default for PresenceSettings {
+    fn default() -> Self {
+        PresenceSettings {
+            active_ms: 2 * 60_000,
+            idle_ms: 15 * 60_000,
+            gone_ms: 60 * 60_000,
+        }
+    }
+}
+
+/// Host interfaces a policy can grant to a validator.
+pub const GRANTS: &[&str] = &["reservations"];
+
 /// The effective policy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Policy {
@@ -222,6 +275,10 @@ pub struct Policy {
     pub case_fold: CaseFold,
     /// Audit retention.
     pub audit: AuditSettings,
+    /// Reservation leases.
+    pub reservations: ReservationSettings,
+    /// Presence thresholds.
+    pub presence: PresenceSettings,
     /// Validators in order.
     pub validators: Vec<ValidatorSpec>,
     /// The layers that made it.
@@ -324,6 +381,24 @@ pub fn parse_layer(layer: &Layer) -> Result<PolicyFile, Vec<Diagnostic>> {
             );
         }
     }
+    let mut dur = |sp: &Option<toml::Spanned<String>>, key: &str| {
+        if let Some(v) = sp {
+            match crate::duration::parse(v.get_ref()) {
+                Ok(x) if x.as_secs() >= 1 => {}
+                Ok(_) => d.at(v.span(), format!("`{key}` must be at least 1s"), None),
+                Err(e) => d.at(v.span(), format!("`{key}`: {e}"), None),
+            }
+        }
+    };
+    if let Some(r) = &file.reservations {
+        dur(&r.default_ttl, "default_ttl");
+        dur(&r.max_ttl, "max_ttl");
+    }
+    if let Some(p) = &file.presence {
+        dur(&p.active, "active");
+        dur(&p.idle, "idle");
+        dur(&p.gone, "gone");
+    }
     let builtins = builtin::names();
     let mut seen: Vec<&str> = Vec::new();
     for v in &file.validator {
@@ -387,6 +462,17 @@ pub fn parse_layer(layer: &Layer) -> Result<PolicyFile, Vec<Diagnostic>> {
                         v.name.span(),
                         format!("validator `{name}`: limits.memory_mb = {m} is out of range"),
                         Some("use 2 to 4096 (a Rust guest needs about 2 MiB to start)".into()),
+                    );
+                }
+            }
+        }
+        if let Some(g) = &v.grants {
+            for name in g.get_ref() {
+                if !GRANTS.contains(&name.as_str()) {
+                    d.at(
+                        g.span(),
+                        format!("unknown grant `{name}`"),
+                        Some(format!("grants: {}", GRANTS.join(", "))),
                     );
                 }
             }
@@ -469,6 +555,7 @@ struct Merging {
     enabled: bool,
     limits: Limits,
     raw_json: bool,
+    grants: Option<Vec<String>>,
     rules: BTreeMap<String, Stage>,
     tiers: Option<Vec<file::TierFile>>,
     config: Option<toml::Table>,
@@ -491,8 +578,37 @@ pub fn load(layers: &[Layer]) -> Result<Policy, PolicyError> {
     let mut on_error = Outcome::Allow;
     let mut case_fold = CaseFold::Auto;
     let mut audit = AuditSettings::default();
+    let mut reservations = ReservationSettings::default();
+    let mut presence = PresenceSettings::default();
+    let ms = |s: &toml::Spanned<String>| {
+        crate::duration::parse(s.get_ref()).map_or(0, |d| d.as_millis() as i64)
+    };
     let mut merged: Vec<Merging> = Vec::new();
     for (layer, f) in files {
+        if let Some(r) = &f.reservations {
+            if let Some(v) = &r.default_ttl {
+                reservations.default_ttl_ms = ms(v);
+            }
+            if let Some(v) = &r.max_ttl {
+                reservations.max_ttl_ms = ms(v);
+            }
+            reservations.max_per_agent = r.max_per_agent.unwrap_or(reservations.max_per_agent);
+            reservations.renew_on_activity =
+                r.renew_on_activity.unwrap_or(reservations.renew_on_activity);
+            reservations.gone_holders_block =
+                r.gone_holders_block.unwrap_or(reservations.gone_holders_block);
+        }
+        if let Some(p) = &f.presence {
+            if let Some(v) = &p.active {
+                presence.active_ms = ms(v);
+            }
+            if let Some(v) = &p.idle {
+                presence.idle_ms = ms(v);
+            }
+            if let Some(v) = &p.gone {
+                presence.gone_ms = ms(v);
+            }
+        }
         default_stage = f.default_stage.unwrap_or(default_stage);
         on_error = f.on_error.unwrap_or(on_error);
         case_fold = f.case_fold.unwrap_or(case_fold);
@@ -513,6 +629,7 @@ pub fn load(layers: &[Layer]) -> Result<Policy, PolicyError> {
                         enabled: true,
                         limits: Limits::default(),
                         raw_json: false,
+                        grants: None,
                         rules: BTreeMap::new(),
                         tiers: None,
                         config: None,
@@ -540,6 +657,9 @@ pub fn load(layers: &[Layer]) -> Result<Policy, PolicyError> {
                 m.limits.memory_mb = l.memory_mb.unwrap_or(m.limits.memory_mb);
             }
             m.raw_json = v.raw_json.unwrap_or(m.raw_json);
+            if let Some(g) = v.grants {
+                m.grants = Some(g.into_inner());
+            }
             if let Some(r) = v.rules {
                 m.rules.extend(r);
             }
@@ -594,7 +714,15 @@ pub fn load(layers: &[Layer]) -> Result<Policy, PolicyError> {
                     }
                 }
             }
+            let grants = match m.grants {
+                Some(g) => g,
+                None => builtin::find(&m.name)
+                    .filter(|_| m.source == Source::Builtin)
+                    .map(|b| b.grants.iter().map(|g| (*g).to_string()).collect())
+                    .unwrap_or_default(),
+            };
             ValidatorSpec {
+                grants,
                 name: m.name,
                 source: m.source,
                 stage,
@@ -606,11 +734,34 @@ pub fn load(layers: &[Layer]) -> Result<Policy, PolicyError> {
             }
         })
         .collect();
+    let mut problems = Vec::new();
+    if reservations.default_ttl_ms > reservations.max_ttl_ms {
+        problems.push("[reservations] default_ttl is longer than max_ttl".to_string());
+    }
+    if !(presence.active_ms <= presence.idle_ms && presence.idle_ms <= presence.gone_ms) {
+        problems.push("[presence] needs active <= idle <= gone".to_string());
+    }
+    if !problems.is_empty() {
+        return Err(PolicyError::Invalid(
+            problems
+                .into_iter()
+                .map(|message| Diagnostic {
+                    file: layers.last().map(|l| l.source.clone()).unwrap_or_default(),
+                    line: 1,
+                    column: 1,
+                    message,
+                    help: Some("fix the values; durations read like 30m, 8h".into()),
+                })
+                .collect(),
+        ));
+    }
     Ok(Policy {
         default_stage,
         on_error,
         case_fold,
         audit,
+        reservations,
+        presence,
         validators,
         sources: layers.iter().map(|l| l.source.clone()).collect(),
     })

@@ -20,6 +20,24 @@ pub enum StoreError {
         /// Cause.
         source: rusqlite::Error,
     },
+    /// The store was written by a newer hookgate.
+    #[error("store {path} has schema version {found}; this hookgate knows up to {known}. Upgrade hookgate, or point --store elsewhere")]
+    Newer {
+        /// Database path.
+        path: PathBuf,
+        /// Version found.
+        found: i64,
+        /// Newest version this binary knows.
+        known: i64,
+    },
+    /// The file is not a usable SQLite database.
+    #[error("store {path} is damaged ({message}); move it aside and hookgate starts a new one (reservations and audit history in it are lost)")]
+    Corrupt {
+        /// Database path.
+        path: PathBuf,
+        /// SQLite's message.
+        message: String,
+    },
     /// The directory could not be created.
     #[error("store {path}: {source}")]
     Io {
@@ -30,39 +48,15 @@ pub enum StoreError {
     },
 }
 
-const SCHEMA_VERSION: i64 = 3;
-
-/// One row per event; hooks reach it through the journal (`journal.rs`), in
-/// batches. Every process is the first to open the store, and
-/// SQLite then rebuilds its WAL index by reading every WAL frame and forgets
-/// what was already checkpointed, so its auto-checkpoint would re-copy the
-/// whole WAL on every commit. Instead the per-event write is kept to one or
-/// two pages (runs and findings as JSON, no secondary indexes), auto-checkpoint
-/// is off, and [`Store::trim_wal`] truncates the WAL once it passes
-/// [`WAL_PAGES`] pages: opens stay cheap and the fsyncs of a checkpoint are paid
-/// once per ~100 events.
-const SCHEMA: &str = "
-DROP TABLE IF EXISTS findings;
-DROP TABLE IF EXISTS runs;
-DROP TABLE IF EXISTS events;
-CREATE TABLE events (
-    id INTEGER PRIMARY KEY,
-    uid TEXT NOT NULL UNIQUE,
-    ts_ms INTEGER NOT NULL,
-    platform TEXT NOT NULL,
-    native_event TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    tool TEXT,
-    agent TEXT NOT NULL,
-    agent_name TEXT NOT NULL,
-    session TEXT NOT NULL,
-    decision TEXT NOT NULL,
-    duration_us INTEGER NOT NULL,
-    event_json TEXT NOT NULL,
-    runs_json TEXT NOT NULL,
-    findings_json TEXT NOT NULL
-);
-";
+/// Per-event audit writes are kept to one or two pages (runs and findings as
+/// JSON, no secondary indexes). Every process is the first to open the store,
+/// and SQLite then rebuilds its WAL index by reading every WAL frame and
+/// forgets what was already checkpointed, so its auto-checkpoint would re-copy
+/// the whole WAL on every commit. Instead auto-checkpoint is off and
+/// [`Store::trim_wal`] truncates the WAL once it passes [`WAL_PAGES`] pages:
+/// opens stay cheap and the fsyncs of a checkpoint are paid once per ~100
+/// writes.
+pub mod schema;
 
 /// WAL size (pages) that triggers a checkpoint.
 const WAL_PAGES: u64 = 64;
@@ -116,12 +110,19 @@ impl Store {
         .map_err(sql)?;
         let version: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(sql)?;
-        if version < SCHEMA_VERSION {
+            .map_err(|e| classify(path, e))?;
+        if version > schema::VERSION {
+            return Err(StoreError::Newer {
+                path: path.to_path_buf(),
+                found: version,
+                known: schema::VERSION,
+            });
+        }
+        if version < schema::VERSION {
             conn.execute_batch("PRAGMA journal_mode=WAL;")
-                .map_err(sql)?;
-            // Many hook processes may open a new store at once: check the
-            // version again under the write lock, so only the first migrates.
+                .map_err(|e| classify(path, e))?;
+            // Many processes may open a new store at once: read the version
+            // again under the write lock, so each migration runs once.
             let mut conn = conn;
             let tx = conn
                 .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
@@ -129,8 +130,16 @@ impl Store {
             let current: i64 = tx
                 .query_row("PRAGMA user_version", [], |r| r.get(0))
                 .map_err(sql)?;
-            if current < SCHEMA_VERSION {
-                tx.execute_batch(&format!("{SCHEMA} PRAGMA user_version = {SCHEMA_VERSION};"))
+            if current > schema::VERSION {
+                return Err(StoreError::Newer {
+                    path: path.to_path_buf(),
+                    found: current,
+                    known: schema::VERSION,
+                });
+            }
+            for (i, m) in schema::MIGRATIONS.iter().enumerate().skip(current as usize) {
+                tx.execute_batch(m).map_err(sql)?;
+                tx.execute_batch(&format!("PRAGMA user_version = {};", i + 1))
                     .map_err(sql)?;
             }
             tx.commit().map_err(sql)?;
@@ -172,10 +181,60 @@ impl Store {
         Ok(())
     }
 
-    fn err(&self, source: rusqlite::Error) -> StoreError {
+    /// The connection, for the modules that own a table.
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Run `f` in one short `BEGIN IMMEDIATE` transaction: the write lock is
+    /// taken up front, so two writers never both read and then fail to
+    /// upgrade; a busy store is waited for (busy timeout), never reported.
+    pub(crate) fn write<T, E: From<StoreError>>(
+        &mut self,
+        f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let path = self.path.clone();
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(|e| StoreError::Sql {
+                path: path.clone(),
+                source: e,
+            })?;
+        let out = f(&tx)?;
+        tx.commit().map_err(|e| StoreError::Sql { path, source: e })?;
+        Ok(out)
+    }
+
+    /// Wrap an SQLite error with this store's path.
+    pub(crate) fn err(&self, source: rusqlite::Error) -> StoreError {
         StoreError::Sql {
             path: self.path.clone(),
             source,
         }
     }
+}
+
+/// A damaged file is reported as such; everything else as SQLite said it.
+fn classify(path: &Path, e: rusqlite::Error) -> StoreError {
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt) => {
+            StoreError::Corrupt {
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            }
+        }
+        _ => StoreError::Sql {
+            path: path.to_path_buf(),
+            source: e,
+        },
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }

@@ -1,0 +1,121 @@
+//! Versioned schema migrations. `PRAGMA user_version` is the version a store
+//! is at; each migration moves it up by one inside the same transaction, so a
+//! store is always at exactly one version. A store at a newer version than
+//! this binary knows is refused, never written.
+
+/// Migrations in order; `MIGRATIONS[i]` takes a store from version `i` to
+/// `i + 1`.
+pub const MIGRATIONS: &[&str] = &[
+    // 1–3: the audit log went through three shapes before the first release;
+    // a store from then is rebuilt (it held only audit records).
+    "",
+    "",
+    "
+    DROP TABLE IF EXISTS findings;
+    DROP TABLE IF EXISTS runs;
+    DROP TABLE IF EXISTS events;
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY,
+        uid TEXT NOT NULL UNIQUE,
+        ts_ms INTEGER NOT NULL,
+        platform TEXT NOT NULL,
+        native_event TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        tool TEXT,
+        agent TEXT NOT NULL,
+        agent_name TEXT NOT NULL,
+        session TEXT NOT NULL,
+        decision TEXT NOT NULL,
+        duration_us INTEGER NOT NULL,
+        event_json TEXT NOT NULL,
+        runs_json TEXT NOT NULL,
+        findings_json TEXT NOT NULL
+    );
+    ",
+    // 4: agents, reservations and their prefix index, the wait queue, the
+    // lease log, and notices for agents.
+    "
+    CREATE TABLE agents (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        platform TEXT NOT NULL,
+        session TEXT NOT NULL,
+        parent TEXT,
+        first_seen_ms INTEGER NOT NULL,
+        last_seen_ms INTEGER NOT NULL,
+        last_action TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TABLE reservations (
+        id INTEGER PRIMARY KEY,
+        agent TEXT NOT NULL,
+        patterns TEXT NOT NULL,
+        key TEXT NOT NULL,
+        mode TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        auto INTEGER NOT NULL,
+        ttl_ms INTEGER NOT NULL,
+        created_ms INTEGER NOT NULL,
+        expires_ms INTEGER NOT NULL,
+        released_ms INTEGER,
+        released_by TEXT,
+        release_note TEXT
+    );
+    CREATE INDEX reservations_agent ON reservations(agent, key) WHERE released_ms IS NULL;
+    CREATE INDEX reservations_expiry ON reservations(expires_ms) WHERE released_ms IS NULL;
+    CREATE TABLE reservation_prefixes (
+        prefix TEXT NOT NULL,
+        reservation INTEGER NOT NULL,
+        PRIMARY KEY (prefix, reservation)
+    ) WITHOUT ROWID;
+    CREATE TABLE waiters (
+        id INTEGER PRIMARY KEY,
+        agent TEXT NOT NULL,
+        patterns TEXT NOT NULL,
+        mode TEXT NOT NULL,
+        enqueued_ms INTEGER NOT NULL,
+        deadline_ms INTEGER NOT NULL,
+        seen_ms INTEGER NOT NULL
+    );
+    CREATE TABLE lease_log (
+        seq INTEGER PRIMARY KEY,
+        ts_ms INTEGER NOT NULL,
+        action TEXT NOT NULL,
+        reservation INTEGER,
+        agent TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        detail TEXT NOT NULL
+    );
+    CREATE TABLE notices (
+        id INTEGER PRIMARY KEY,
+        agent TEXT NOT NULL,
+        ts_ms INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        delivered_ms INTEGER
+    );
+    CREATE INDEX notices_pending ON notices(agent) WHERE delivered_ms IS NULL;
+    ",
+];
+
+/// The version this binary writes.
+pub const VERSION: i64 = MIGRATIONS.len() as i64;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_migration_applies_in_order() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        for m in MIGRATIONS {
+            conn.execute_batch(m).unwrap();
+        }
+        let n: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(n, 7);
+    }
+}
