@@ -565,14 +565,22 @@ mod tests {
         let p = Pattern::path("app/[id]/page.tsx", false).unwrap();
         assert!(p.matches("app/[id]/page.tsx"));
         assert!(!p.matches("app/i/page.tsx"));
-        for path in ["app/[id]/page.tsx", "a/{b,c}*?", "!bang", "plain/file.rs", "x/]y"] {
+        for path in [
+            "app/[id]/page.tsx",
+            "a/{b,c}*?",
+            "!bang",
+            "plain/file.rs",
+            "x/]y",
+        ] {
             let e = escape(path);
             let pat = Pattern::new(&e, false).unwrap();
             assert!(pat.matches(path), "{e} should match {path}");
             assert!(pat.matches(&format!("{path}/child")), "{e} covers the tree");
             assert!(!pat.is_negated());
         }
-        assert!(!Pattern::new(&escape("a/[id]"), false).unwrap().matches("a/i"));
+        assert!(!Pattern::new(&escape("a/[id]"), false)
+            .unwrap()
+            .matches("a/i"));
     }
 
     #[test]

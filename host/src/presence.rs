@@ -184,8 +184,11 @@ pub fn touch(
     };
     if let Some(n) = name {
         if n != current {
-            tx.execute("UPDATE agents SET name = ?2 WHERE id = ?1", params![agent.id, n])
-                .map_err(sql)?;
+            tx.execute(
+                "UPDATE agents SET name = ?2 WHERE id = ?1",
+                params![agent.id, n],
+            )
+            .map_err(sql)?;
             return Ok(Ok(n.to_string()));
         }
     }
@@ -268,7 +271,7 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(renamed, "Reviewer");
-        let rec = find(store.conn(), "reviewer").unwrap().unwrap();
+        let rec = find(store.connection(), "reviewer").unwrap().unwrap();
         assert_eq!((rec.id.as_str(), rec.platform.as_str()), ("s2", "claude"));
     }
 }

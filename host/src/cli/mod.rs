@@ -1,12 +1,15 @@
 //! Command-line interface (DESIGN §6). Usage and internal errors exit 1 with
 //! one line on stderr; `hook` always answers validly and exits 0.
 
+mod agents;
 mod demo;
 mod explain;
 mod hook;
 mod init;
 mod policy;
 mod report;
+mod reserve;
+mod session;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -30,6 +33,9 @@ pub struct Cli {
     /// Machine-readable output on stdout.
     #[arg(long, global = true)]
     json: bool,
+    /// Readable name for this agent, unique in the store (default: derived from its id) [env: HOOKGATE_NAME]
+    #[arg(long, global = true, env = "HOOKGATE_NAME")]
+    name: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -71,6 +77,74 @@ enum Command {
         /// Most events replayed.
         #[arg(long, default_value_t = 10_000)]
         limit: u32,
+    },
+    /// Reserve glob patterns; exit 3 when another agent's reservation conflicts.
+    Reserve {
+        /// Patterns (`src/auth/**`, `docs`, `!src/auth/gen/**`), relative to this directory.
+        #[arg(required = true)]
+        patterns: Vec<String>,
+        /// exclusive (I write), shared (I rely on it), intent (I am about to write).
+        #[arg(long, value_enum, default_value = "exclusive")]
+        mode: hookgate::reservations::Mode,
+        /// Lease (default: policy [reservations] default_ttl, 30m).
+        #[arg(long)]
+        ttl: Option<String>,
+        /// Why; shown to agents that are refused.
+        #[arg(long)]
+        reason: Option<String>,
+        /// Wait in a fair queue up to this long (2m) instead of failing at once.
+        #[arg(long)]
+        wait: Option<String>,
+    },
+    /// Release your reservations by pattern or id (r12), or --all.
+    Release {
+        /// Patterns or reservation ids.
+        targets: Vec<String>,
+        /// Release all of yours.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Push your reservations' expiry out.
+    Extend {
+        /// Patterns or reservation ids.
+        targets: Vec<String>,
+        /// All of yours.
+        #[arg(long)]
+        all: bool,
+        /// How much longer.
+        #[arg(long, default_value = "30m")]
+        by: String,
+    },
+    /// Who holds these paths; exit 3 when another agent does.
+    Check {
+        /// Paths.
+        paths: Vec<String>,
+    },
+    /// List live reservations.
+    Locks {
+        /// Only yours.
+        #[arg(long)]
+        mine: bool,
+        /// Only this agent's (id or name).
+        #[arg(long = "of")]
+        of: Option<String>,
+    },
+    /// List agents and their presence (active, idle, stale; --all adds gone ones).
+    Agents {
+        /// Include agents that are gone and hold nothing.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Show who hookgate thinks you are.
+    Whoami,
+    /// Release another agent's reservation (operator); audited, and the holder is told.
+    ForceRelease {
+        /// Reservation ids (r12) or patterns.
+        #[arg(required = true)]
+        targets: Vec<String>,
+        /// Why (required; the holder sees it).
+        #[arg(long, required = true)]
+        reason: String,
     },
     /// Wire a repository: .hookgate/policy.toml and the Claude Code hooks.
     Init {
@@ -152,6 +226,35 @@ pub fn main() -> ExitCode {
             ref dir,
         } => init::run(&cli, dry_run, bin.clone(), dir.clone()),
         Command::Demo { keep } => demo::run(keep),
+        Command::Reserve {
+            ref patterns,
+            mode,
+            ref ttl,
+            ref reason,
+            ref wait,
+        } => reserve::reserve(
+            &cli,
+            patterns,
+            mode,
+            ttl.as_deref(),
+            reason.as_deref(),
+            wait.as_deref(),
+            json,
+        ),
+        Command::Release { ref targets, all } => reserve::release(&cli, targets, all, json),
+        Command::Extend {
+            ref targets,
+            all,
+            ref by,
+        } => reserve::extend(&cli, targets, all, by, json),
+        Command::Check { ref paths } => reserve::check(&cli, paths, json),
+        Command::Locks { mine, ref of } => reserve::locks(&cli, mine, of.as_deref(), json),
+        Command::Agents { all } => agents::agents(&cli, all, json),
+        Command::Whoami => agents::whoami(&cli, json),
+        Command::ForceRelease {
+            ref targets,
+            ref reason,
+        } => reserve::force_release(&cli, targets, reason, json),
     };
     match result {
         Ok(code) => code,

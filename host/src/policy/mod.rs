@@ -593,10 +593,12 @@ pub fn load(layers: &[Layer]) -> Result<Policy, PolicyError> {
                 reservations.max_ttl_ms = ms(v);
             }
             reservations.max_per_agent = r.max_per_agent.unwrap_or(reservations.max_per_agent);
-            reservations.renew_on_activity =
-                r.renew_on_activity.unwrap_or(reservations.renew_on_activity);
-            reservations.gone_holders_block =
-                r.gone_holders_block.unwrap_or(reservations.gone_holders_block);
+            reservations.renew_on_activity = r
+                .renew_on_activity
+                .unwrap_or(reservations.renew_on_activity);
+            reservations.gone_holders_block = r
+                .gone_holders_block
+                .unwrap_or(reservations.gone_holders_block);
         }
         if let Some(p) = &f.presence {
             if let Some(v) = &p.active {

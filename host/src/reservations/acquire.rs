@@ -224,7 +224,9 @@ fn attempt(
             expires_ms: expires,
         });
     }
-    conflicts.extend(queued_ahead(tx, set, req.mode, &agent.id, waiter, now, ctx)?);
+    conflicts.extend(queued_ahead(
+        tx, set, req.mode, &agent.id, waiter, now, ctx,
+    )?);
     if !conflicts.is_empty() {
         return Ok(Grant::Refused { conflicts });
     }
@@ -311,10 +313,8 @@ fn deadlock(
     ctx: &Context,
 ) -> Result<Option<(String, String)>, ReserveError> {
     let mut seen: Vec<String> = Vec::new();
-    let mut stack: Vec<(String, String)> = blockers
-        .iter()
-        .map(|b| (b.clone(), b.clone()))
-        .collect();
+    let mut stack: Vec<(String, String)> =
+        blockers.iter().map(|b| (b.clone(), b.clone())).collect();
     while let Some((agent, first)) = stack.pop() {
         if seen.contains(&agent) || seen.len() > 64 {
             continue;

@@ -230,7 +230,11 @@ pub fn extend(
 /// Called on every hook event of `agent`: leases with less than half their
 /// TTL left are pushed out to a full TTL, so a lease lapses only a TTL after
 /// its holder stopped working.
-pub fn renew_on_activity(tx: &Transaction<'_>, agent: &str, now: i64) -> Result<usize, ReserveError> {
+pub fn renew_on_activity(
+    tx: &Transaction<'_>,
+    agent: &str,
+    now: i64,
+) -> Result<usize, ReserveError> {
     tx.execute(
         "UPDATE reservations SET expires_ms = ?2 + ttl_ms
          WHERE agent = ?1 AND released_ms IS NULL AND expires_ms > ?2 AND expires_ms < ?2 + ttl_ms / 2",

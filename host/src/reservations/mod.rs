@@ -22,8 +22,7 @@ use crate::store::StoreError;
 
 pub use acquire::{acquire, acquire_waiting, Grant, Request};
 pub use lease::{
-    extend, force_release, list, pending_notices, release, renew_on_activity, Released,
-    Selector,
+    extend, force_release, list, pending_notices, release, renew_on_activity, Released, Selector,
 };
 pub use query::conflicts;
 
@@ -298,7 +297,10 @@ mod tests {
         assert_eq!(n("../docs").unwrap(), "docs");
         assert_eq!(n("*.rs").unwrap(), "src/*.rs");
         assert_eq!(n("!auth/gen/**").unwrap(), "!src/auth/gen/**");
-        assert_eq!(n(&format!("{}/src/a.py", root.display())).unwrap(), "src/a.py");
+        assert_eq!(
+            n(&format!("{}/src/a.py", root.display())).unwrap(),
+            "src/a.py"
+        );
         assert_eq!(n("..").unwrap(), "**");
         assert!(n("../../x").is_err(), "escapes the repository");
         assert!(n("/etc/passwd").is_err());

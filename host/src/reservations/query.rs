@@ -29,7 +29,8 @@ fn ancestors(q: &str) -> Vec<String> {
     out
 }
 
-const HOLD_COLUMNS: &str = "r.id, r.agent, COALESCE(a.name, r.agent), r.patterns, r.mode, r.reason, r.auto,
+const HOLD_COLUMNS: &str =
+    "r.id, r.agent, COALESCE(a.name, r.agent), r.patterns, r.mode, r.reason, r.auto,
      r.created_ms, r.expires_ms, COALESCE(a.last_seen_ms, 0)";
 
 /// Read a hold from a row of [`HOLD_COLUMNS`].
@@ -88,7 +89,9 @@ pub(super) fn candidates(
             ));
         }
         let first = args.len() + 1;
-        let marks: Vec<String> = (0..exact.len()).map(|i| format!("?{}", first + i)).collect();
+        let marks: Vec<String> = (0..exact.len())
+            .map(|i| format!("?{}", first + i))
+            .collect();
         args.extend(exact);
         format!(
             "AND r.id IN (SELECT p.reservation FROM reservation_prefixes p WHERE p.prefix IN ({}) OR {})",

@@ -181,15 +181,15 @@ impl Store {
         Ok(())
     }
 
-    /// The connection, for the modules that own a table.
-    pub(crate) fn conn(&self) -> &Connection {
+    /// The connection, for reads.
+    pub fn connection(&self) -> &Connection {
         &self.conn
     }
 
     /// Run `f` in one short `BEGIN IMMEDIATE` transaction: the write lock is
     /// taken up front, so two writers never both read and then fail to
     /// upgrade; a busy store is waited for (busy timeout), never reported.
-    pub(crate) fn write<T, E: From<StoreError>>(
+    pub fn write<T, E: From<StoreError>>(
         &mut self,
         f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, E>,
     ) -> Result<T, E> {
@@ -202,7 +202,8 @@ impl Store {
                 source: e,
             })?;
         let out = f(&tx)?;
-        tx.commit().map_err(|e| StoreError::Sql { path, source: e })?;
+        tx.commit()
+            .map_err(|e| StoreError::Sql { path, source: e })?;
         Ok(out)
     }
 

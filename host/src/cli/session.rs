@@ -1,0 +1,127 @@
+//! What every reservation command needs: who is asking, from where, under
+//! which policy, against which store. Every command is a heartbeat of its
+//! agent, and delivers the agent's pending notices on stderr.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context as _;
+
+use hookgate::event::Agent;
+use hookgate::paths::{self, PathContext};
+use hookgate::policy::{self, CaseFold, Policy};
+use hookgate::presence;
+use hookgate::reservations::{self, Context};
+use hookgate::runtime::CodeCache;
+use hookgate::store::{now_ms, Store};
+
+use super::Cli;
+
+/// A command's view of the world.
+pub struct Session {
+    /// Path normalization for the caller's directory.
+    pub paths: PathContext,
+    /// Effective policy.
+    pub policy: Policy,
+    /// Store file.
+    pub store_path: PathBuf,
+    /// The caller.
+    pub agent: Agent,
+    /// Its name in the store.
+    pub name: String,
+    /// Reservation settings.
+    pub rctx: Context,
+}
+
+/// The caller's agent: `--agent` / `$HOOKGATE_AGENT` (`session` or
+/// `session:subagent`, as hooks derive it), else the person at the terminal.
+pub fn caller(cli: &Cli) -> Agent {
+    match cli
+        .agent
+        .as_deref()
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+    {
+        Some(id) => match id.split_once(':') {
+            Some((session, sub)) if !session.is_empty() && !sub.is_empty() => {
+                Agent::from_session(session, Some(sub), None)
+            }
+            _ => Agent::from_session(id, None, None),
+        },
+        None => {
+            let user = std::env::var("USER")
+                .or_else(|_| std::env::var("USERNAME"))
+                .unwrap_or_else(|_| "operator".into());
+            let host = std::fs::read_to_string("/etc/hostname")
+                .map(|h| h.trim().to_string())
+                .unwrap_or_default();
+            let id = if host.is_empty() {
+                user
+            } else {
+                format!("{user}@{host}")
+            };
+            Agent::from_session(&id, None, None)
+        }
+    }
+}
+
+impl Session {
+    /// Resolve everything and record the heartbeat (`action` names the command).
+    pub fn open(cli: &Cli, action: &str) -> anyhow::Result<Session> {
+        let cwd = std::env::current_dir().context("current directory")?;
+        let ctx = PathContext::new(&cwd);
+        let layers = policy::layers_for(ctx.repo_root.as_deref(), cli.policy.as_deref())?;
+        let store_path = cli.store_path(ctx.repo_root.as_deref());
+        let cache_dir = CodeCache::default_dir(&store_path.with_file_name("cache"));
+        let policy = policy::load_cached(&layers, &cache_dir)?;
+        let fold = match policy.case_fold {
+            CaseFold::On => true,
+            CaseFold::Off => false,
+            CaseFold::Auto => paths::fs_folds_case(ctx.repo_root.as_deref().unwrap_or(&ctx.cwd)),
+        };
+        let ctx = ctx.with_case_fold(fold);
+        let agent = caller(cli);
+        let rctx = Context {
+            fold,
+            settings: policy.reservations,
+            presence: policy.presence,
+        };
+        let mut store = Store::open(&store_path)?;
+        let now = now_ms();
+        let (name, notices) = store.write(|tx| -> anyhow::Result<_> {
+            let name = presence::touch(tx, &agent, "cli", action, cli.name.as_deref(), now)??;
+            let notices = reservations::pending_notices(tx, &agent.id, now)?;
+            Ok((name, notices))
+        })?;
+        for n in notices {
+            eprintln!(
+                "hookgate notice: {}",
+                hookgate::runtime::guest::sanitize(&n)
+            );
+        }
+        Ok(Session {
+            paths: ctx,
+            policy,
+            store_path,
+            agent,
+            name,
+            rctx,
+        })
+    }
+
+    /// Open the store (briefly: commands close it before they wait or print).
+    pub fn store(&self) -> anyhow::Result<Store> {
+        Ok(Store::open(&self.store_path)?)
+    }
+}
+
+/// `in 29m`, `3m ago`.
+pub fn relative(ms: i64, now: i64) -> String {
+    let d = Duration::from_millis(ms.abs_diff(now));
+    let f = hookgate::duration::format(d);
+    if ms >= now {
+        format!("in {f}")
+    } else {
+        format!("{f} ago")
+    }
+}
