@@ -65,7 +65,11 @@ fn policy_check_against_a_revision_lists_every_loosening() {
     git(&repo, &["add", "-A"]);
     git(&repo, &["commit", "-qm", "policy"]);
     let loosened = hookgate::policy::DEFAULT_POLICY
-        .replacen("stage = \"enforce\"", "stage = \"warn\"", 1)
+        .replacen(
+            "name = \"write-guard\"\nstage = \"enforce\"",
+            "name = \"write-guard\"\nstage = \"warn\"",
+            1,
+        )
         .replace("  id = \"credentials\"", "  id = \"credentials-x\"");
     repo.policy(&loosened);
     let out = repo.run(&["policy", "check", "--against", "HEAD"], "");

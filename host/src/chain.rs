@@ -15,6 +15,7 @@ use crate::platform::Decision;
 use crate::policy::{Policy, Source, Stage, ValidatorSpec};
 use crate::rollout;
 use crate::runtime::cache::{CacheError, CacheKey};
+use crate::runtime::services::{Claim, SharedView};
 use crate::runtime::{self, CodeCache, GuestError, LoadedGuest};
 
 /// Rule id recorded when a validator fails rather than judges.
@@ -69,9 +70,30 @@ pub struct Verdict {
     pub findings: Vec<Judged>,
     /// All runs.
     pub runs: Vec<Run>,
+    /// Leases validators asked for, to take if the event is allowed.
+    #[serde(skip)]
+    pub claims: Vec<PendingClaim>,
+}
+
+/// A lease a validator asked for, with the stage that governs what a lost
+/// race costs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingClaim {
+    /// Validator name.
+    pub validator: String,
+    /// Its stage.
+    pub stage: Stage,
+    /// The request.
+    pub claim: Claim,
 }
 
 impl Verdict {
+    /// Add a finding after the chain ran (a lost claim) and decide again.
+    pub fn add(&mut self, finding: Judged) {
+        self.findings.push(finding);
+        self.decision = rollout::decide(self.findings.iter().map(|f| f.effective));
+    }
+
     /// The decision with the texts each platform shows.
     pub fn to_decision(&self) -> Decision {
         let mut d = Decision {
@@ -117,6 +139,7 @@ impl Verdict {
                 docs: None,
             }],
             runs: Vec::new(),
+            claims: Vec::new(),
         }
     }
 }
@@ -204,6 +227,12 @@ impl Runtime {
             .part(sha.as_bytes())
             .part(spec.config_json.as_bytes())
             .finish();
+        if guest.imports_reservations && !spec.grants.iter().any(|g| g == "reservations") {
+            return Err(GuestError::Load(format!(
+                "imports the `reservations` interface, which the policy does not grant; add grants = [\"reservations\"] to validator `{}` if it should read reservations",
+                spec.name
+            )));
+        }
         if !self.cache.config_ok(&key) {
             match guest.validate_config(&spec.config_json, spec.limits)? {
                 Ok(()) => {
@@ -219,10 +248,17 @@ impl Runtime {
         Ok((guest, compiled))
     }
 
-    /// Run the policy's chain on `event`.
+    /// Run the policy's chain on `event`, without the reservation store.
     pub fn run(&self, policy: &Policy, event: &Event) -> Verdict {
+        self.run_with(policy, event, None)
+    }
+
+    /// Run the policy's chain on `event`; validators granted `reservations`
+    /// get `view`.
+    pub fn run_with(&self, policy: &Policy, event: &Event, view: Option<SharedView>) -> Verdict {
         let mut findings = Vec::new();
         let mut runs = Vec::new();
+        let mut claims = Vec::new();
         for spec in &policy.validators {
             let start = Instant::now();
             let mut compiled_now = false;
@@ -230,10 +266,19 @@ impl Runtime {
             let call = self.prepare(spec).map(|(guest, compiled)| {
                 compiled_now = compiled;
                 load_us = micros(start.elapsed());
-                guest.validate(event, spec.raw_json, &spec.config_json, spec.limits)
+                let granted = spec.grants.iter().any(|g| g == "reservations");
+                let v = view.clone().filter(|_| granted);
+                guest.validate(event, spec.raw_json, &spec.config_json, spec.limits, v)
             });
             let (result, logs) = match call {
-                Ok(c) => (c.result, c.logs),
+                Ok(c) => {
+                    claims.extend(c.claims.into_iter().map(|claim| PendingClaim {
+                        validator: spec.name.clone(),
+                        stage: spec.stage,
+                        claim,
+                    }));
+                    (c.result, c.logs)
+                }
                 Err(e) => (Err(e), Vec::new()),
             };
             let duration = start.elapsed();
@@ -264,7 +309,9 @@ impl Runtime {
                         rule: ERROR_RULE.into(),
                         stage: spec.stage,
                         would: spec.on_error,
-                        effective: rollout::cap(spec.stage, spec.on_error),
+                        // Failing open is never silent: the agent is told
+                        // the check did not run (monitor still records only).
+                        effective: rollout::cap(spec.stage, spec.on_error.max(Outcome::Warn)),
                         message,
                         paths: Vec::new(),
                         docs: None,
@@ -286,6 +333,7 @@ impl Runtime {
             decision: rollout::decide(findings.iter().map(|f| f.effective)),
             findings,
             runs,
+            claims,
         }
     }
 }

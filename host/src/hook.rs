@@ -4,11 +4,16 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use crate::chain::{Runtime, Verdict};
+use std::sync::{Arc, Mutex};
+
+use crate::chain::{Judged, Runtime, Verdict};
 use crate::event::{Agent, Event, Kind, Outcome};
+use crate::lease_view::{LeaseView, Unavailable};
 use crate::paths::{self, PathContext};
 use crate::platform::{self, Adapter, Answer, RawEvent};
 use crate::policy::{self, CaseFold, Policy, PolicyError};
+use crate::reservations::Context;
+use crate::runtime::services::SharedView;
 use crate::runtime::CodeCache;
 
 /// Largest payload read from stdin; larger ones are refused as bad input.
@@ -225,6 +230,42 @@ pub fn handle(adapter: &dyn Adapter, input: &str, opts: &HookOptions) -> HookRes
     }
     phases.mark("normalize");
 
+    let mut diagnostics = Vec::new();
+    // Every event is a heartbeat of its agent; the store also serves the
+    // validators granted `reservations`.
+    let rctx = Context {
+        fold,
+        settings: policy.reservations,
+        presence: policy.presence,
+    };
+    let needs_store =
+        event.kind != Kind::Other || policy.validators.iter().any(|v| !v.grants.is_empty());
+    let mut lease: Option<Arc<Mutex<LeaseView>>> = None;
+    let mut notices = Vec::new();
+    let view: Option<SharedView> = if needs_store {
+        match LeaseView::open(&store_path, &event, rctx) {
+            Ok((v, hb)) => {
+                event.agent.name = hb.name;
+                notices = hb.notices;
+                let v = Arc::new(Mutex::new(v));
+                lease = Some(Arc::clone(&v));
+                Some(v as SharedView)
+            }
+            Err(e) => {
+                diagnostics.push(format!("hookgate: {e}"));
+                Some(Arc::new(Mutex::new(Unavailable(e.to_string()))) as SharedView)
+            }
+        }
+    } else {
+        None
+    };
+    phases.mark("store");
+    if event.kind == Kind::SessionStart && adapter.name() == "claude" {
+        if let Err(e) = export_identity(&event) {
+            diagnostics.push(format!("hookgate: CLAUDE_ENV_FILE not updated: {e}"));
+        }
+    }
+
     if event.kind == Kind::Other {
         // Events hookgate has no use for are allowed silently.
         return HookResult {
@@ -234,18 +275,18 @@ pub fn handle(adapter: &dyn Adapter, input: &str, opts: &HookOptions) -> HookRes
                 decision: Outcome::Allow,
                 findings: Vec::new(),
                 runs: Vec::new(),
+                claims: Vec::new(),
             },
-            diagnostics: Vec::new(),
+            diagnostics,
             policy: Some(policy),
             store: None,
         };
     }
 
-    let mut diagnostics = Vec::new();
-    let verdict = match Runtime::new(cache_dir) {
+    let mut verdict = match Runtime::new(cache_dir) {
         Ok(rt) => {
             phases.mark("engine");
-            let v = rt.run(&policy, &event);
+            let v = rt.run_with(&policy, &event, view.clone());
             if opts.one_shot {
                 std::mem::forget(rt);
             }
@@ -253,6 +294,25 @@ pub fn handle(adapter: &dyn Adapter, input: &str, opts: &HookOptions) -> HookRes
         }
         Err(e) => Verdict::failure("runtime", policy.on_error, e),
     };
+    drop(view);
+    if let Some(lease) = &lease {
+        if let Ok(mut l) = lease.lock() {
+            diagnostics.extend(l.apply_claims(&event, &mut verdict));
+        }
+    }
+    drop(lease);
+    for n in notices {
+        verdict.add(Judged {
+            validator: "hookgate".into(),
+            rule: "notice".into(),
+            stage: crate::policy::Stage::Enforce,
+            would: Outcome::Warn,
+            effective: Outcome::Warn,
+            message: crate::runtime::guest::sanitize(&n),
+            paths: Vec::new(),
+            docs: None,
+        });
+    }
     phases.mark("chain");
     for r in &verdict.runs {
         if let Some(e) = &r.error {
@@ -282,6 +342,29 @@ pub fn handle(adapter: &dyn Adapter, input: &str, opts: &HookOptions) -> HookRes
         policy: Some(policy),
         store: Some(store_path),
     }
+}
+
+/// Claude Code's SessionStart hook may append `export` lines to the file
+/// named by `CLAUDE_ENV_FILE`; Claude sources it before each Bash command, so
+/// `hookgate` commands the agent runs resolve to the same identity as its
+/// hooks.
+fn export_identity(event: &Event) -> std::io::Result<()> {
+    let Some(file) = std::env::var_os("CLAUDE_ENV_FILE") else {
+        return Ok(());
+    };
+    let quoted = format!("'{}'", event.agent.id.replace('\'', "'\\''"));
+    let line = format!("export HOOKGATE_AGENT={quoted}\n");
+    if let Ok(existing) = std::fs::read_to_string(&file) {
+        if existing.contains(line.trim_end()) {
+            return Ok(());
+        }
+    }
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&file)?;
+    f.write_all(line.as_bytes())
 }
 
 fn policy_on_error(repo_root: Option<&Path>, explicit: Option<&Path>) -> Outcome {

@@ -9,6 +9,7 @@ pub mod chain;
 pub mod duration;
 pub mod event;
 pub mod hook;
+pub mod lease_view;
 pub mod paths;
 pub mod platform;
 pub mod policy;

@@ -35,11 +35,11 @@
 // The generated bindings name this crate by its public path.
 extern crate self as hookgate_sdk;
 
-/// The generated WIT bindings (`hookgate:plugin@0.1.0`, world `validator`).
+/// The generated WIT bindings (`hookgate:plugin@0.1.1`, world `validator`).
 #[allow(missing_docs)]
 pub mod bindings {
     wit_bindgen::generate!({
-        path: "../../wit/v0.1.0",
+        path: "../../wit/v0.1.1",
         world: "validator",
         pub_export_macro: true,
         export_macro_name: "__export_validator",
@@ -56,7 +56,7 @@ pub use hookgate_glob as glob;
 pub use wit_bindgen;
 
 /// The API version this SDK builds against.
-pub const API_VERSION: &str = "0.1.0";
+pub const API_VERSION: &str = "0.1.1";
 
 /// A validator. Implement it on a unit struct and export it with
 /// [`validator!`].
@@ -115,6 +115,32 @@ macro_rules! validator {
         }
         $crate::bindings::__export_validator!(__HookgateExport with_types_in $crate::bindings);
     };
+}
+
+/// The shared reservation store, for validators the policy grants
+/// `reservations` (`grants = ["reservations"]`). Without the grant every call
+/// returns an error. A validator that never calls these functions does not
+/// import the interface, and needs no grant.
+pub mod reservations {
+    use crate::bindings::hookgate::plugin::reservations as host;
+    pub use crate::bindings::hookgate::plugin::reservations::{Holder, Mode, Presence};
+
+    /// Live reservations of other agents that cover any of `paths` and clash
+    /// with `mode` (a write asks as [`Mode::Exclusive`]).
+    pub fn holders(paths: &[String], mode: Mode) -> Result<Vec<Holder>, String> {
+        host::holders(paths, mode)
+    }
+
+    /// Ask for an exclusive lease on `paths` for the event's agent, taken
+    /// only if the event is allowed, atomically with the decision.
+    pub fn claim(paths: &[String], ttl_secs: u32, reason: &str) -> Result<(), String> {
+        host::claim(paths, ttl_secs, reason)
+    }
+
+    /// The host's clock, milliseconds since the Unix epoch.
+    pub fn now_ms() -> i64 {
+        host::now_ms()
+    }
 }
 
 /// Diagnostics that reach hookgate's log (never the agent).

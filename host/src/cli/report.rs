@@ -97,7 +97,10 @@ pub fn replay(cli: &Cli, since: &str, limit: u32, json: bool) -> anyhow::Result<
     let events = store.events_since(audit::since(window), limit)?;
     let mut changed = Vec::new();
     for logged in &events {
-        let v = rt.run(&policy, &logged.event);
+        // Reservations of that moment are gone: lock-check sees none.
+        let detached: hookgate::runtime::services::SharedView =
+            std::sync::Arc::new(std::sync::Mutex::new(hookgate::lease_view::Detached));
+        let v = rt.run_with(&policy, &logged.event, Some(detached));
         if v.decision != logged.decision {
             changed.push(serde_json::json!({
                 "id": logged.id,

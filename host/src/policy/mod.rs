@@ -868,10 +868,37 @@ mod tests {
     #[test]
     fn default_policy_loads() {
         let p = load(&[Layer::builtin()]).unwrap();
-        assert_eq!(p.validators.len(), 2);
-        assert_eq!(p.validators[0].name, "write-guard");
-        assert_eq!(p.validators[0].stage_for("lockfiles"), Stage::Monitor);
-        assert_eq!(p.validators[0].stage_for("secrets"), Stage::Enforce);
+        assert_eq!(p.validators.len(), 3);
+        assert_eq!(p.validators[0].name, "lock-check");
+        assert_eq!(p.validators[0].grants, ["reservations"]);
+        assert_eq!(p.validators[1].name, "write-guard");
+        assert!(p.validators[1].grants.is_empty());
+        assert_eq!(p.validators[1].stage_for("lockfiles"), Stage::Monitor);
+        assert_eq!(p.validators[1].stage_for("secrets"), Stage::Enforce);
+        assert_eq!(p.reservations.default_ttl_ms, 30 * 60_000);
+        assert_eq!(p.presence.gone_ms, 3_600_000);
+    }
+
+    #[test]
+    fn reservation_settings_are_checked() {
+        let err = parse_layer(&layer("[reservations]\ndefault_ttl = \"soon\"\n")).unwrap_err();
+        assert_eq!(err[0].line, 2);
+        let err = parse_layer(&layer(
+            "[[validator]]\nname = \"write-guard\"\ngrants = [\"network\"]\n",
+        ))
+        .unwrap_err();
+        assert!(
+            err[0].help.as_deref().unwrap().contains("reservations"),
+            "{err:?}"
+        );
+        let bad = layer("[presence]\nactive = \"2h\"\ngone = \"1h\"\n");
+        assert!(load(&[Layer::builtin(), bad]).is_err());
+        let ok = layer("[reservations]\ndefault_ttl = \"10m\"\n[presence]\ngone = \"5h\"\n");
+        let p = load(&[Layer::builtin(), ok]).unwrap();
+        assert_eq!(
+            (p.reservations.default_ttl_ms, p.presence.gone_ms),
+            (600_000, 5 * 3_600_000)
+        );
     }
 
     #[test]
@@ -903,7 +930,7 @@ mod tests {
 
     #[test]
     fn layers_merge_by_validator_name() {
-        let over = layer("default_stage = \"monitor\"\n[[validator]]\nname = \"read-guard\"\nstage = \"warn\"\n[[validator]]\nname = \"write-guard\"\nenabled = false\n");
+        let over = layer("default_stage = \"monitor\"\n[[validator]]\nname = \"read-guard\"\nstage = \"warn\"\n[[validator]]\nname = \"write-guard\"\nenabled = false\n[[validator]]\nname = \"lock-check\"\nenabled = false\n");
         let p = load(&[Layer::builtin(), over]).unwrap();
         assert_eq!(p.validators.len(), 1);
         assert_eq!(p.validators[0].name, "read-guard");
@@ -922,7 +949,7 @@ mod tests {
         assert_eq!(load_cached(&layers, dir.path()).unwrap(), first);
         let b = layer("[[validator]]\nname = \"read-guard\"\nstage = \"warn\"\n");
         let edited = load_cached(&[Layer::builtin(), b], dir.path()).unwrap();
-        assert_eq!(edited.validators[1].stage, Stage::Warn);
+        assert_eq!(edited.validators[2].stage, Stage::Warn);
         // A damaged entry is rebuilt, not trusted.
         for e in std::fs::read_dir(dir.path()).unwrap() {
             std::fs::write(e.unwrap().path(), b"{garbage").unwrap();

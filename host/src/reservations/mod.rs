@@ -232,12 +232,10 @@ pub fn normalize_pattern(ctx: &PathContext, raw: &str) -> Result<String, Reserve
         ));
     }
     let base = ctx.normalize(if literal.is_empty() { "." } else { &literal });
-    if base.starts_with('/') {
-        if ctx.repo_root.is_some() {
-            return Err(err(format!(
-                "`{base}` is outside the repository; reservations cover paths inside it"
-            )));
-        }
+    if base.starts_with('/') && ctx.repo_root.is_some() {
+        return Err(err(format!(
+            "`{base}` is outside the repository; reservations cover paths inside it"
+        )));
     }
     let joined = match (base.as_str(), rest.is_empty()) {
         (".", true) => "**".to_string(),

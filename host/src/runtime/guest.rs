@@ -5,11 +5,14 @@ use std::time::{Duration, Instant};
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Engine, ResourceLimiter, Store, Trap};
 
-use super::bindings::v0_1_0 as v1;
+use super::bindings::v0_1_1 as v1;
 use super::cache::{CacheError, CodeCache};
+use super::services::{Claim, SharedView, MAX_CLAIMS, MAX_CLAIM_PATHS};
 use super::FUEL_PER_MS;
 use crate::event::{Event, Finding, Kind, Outcome};
-use v1::hookgate::plugin::{host as wit_host, types as wit};
+use crate::presence::State;
+use crate::reservations::Mode;
+use v1::hookgate::plugin::{host as wit_host, reservations as wit_res, types as wit};
 
 /// Most findings one call may return.
 pub const MAX_FINDINGS: usize = 64;
@@ -65,11 +68,91 @@ pub enum GuestError {
     Garbage(String),
 }
 
-/// Per-store state: the memory limiter and captured log lines.
+/// Per-store state: the memory limiter, captured log lines, and the services
+/// the guest was granted.
 pub struct GuestState {
     memory_cap: usize,
     memory_exceeded: bool,
     logs: Vec<String>,
+    reservations: Option<SharedView>,
+    claims: Vec<Claim>,
+}
+
+const NOT_GRANTED: &str =
+    "the `reservations` interface is not granted to this validator; add grants = [\"reservations\"] to its policy table";
+
+fn mode_from(m: wit_res::Mode) -> Mode {
+    match m {
+        wit_res::Mode::Exclusive => Mode::Exclusive,
+        wit_res::Mode::Shared => Mode::Shared,
+        wit_res::Mode::Intent => Mode::Intent,
+    }
+}
+
+impl wit_res::Host for GuestState {
+    fn holders(
+        &mut self,
+        paths: Vec<String>,
+        mode: wit_res::Mode,
+    ) -> Result<Vec<wit_res::Holder>, String> {
+        let view = self.reservations.as_ref().ok_or(NOT_GRANTED)?;
+        if paths.len() > MAX_CLAIM_PATHS {
+            return Err(format!("at most {MAX_CLAIM_PATHS} paths per call"));
+        }
+        let conflicts = view
+            .lock()
+            .map_err(|_| "reservation store unavailable".to_string())?
+            .holders(&paths, mode_from(mode))?;
+        Ok(conflicts
+            .into_iter()
+            .map(|c| wit_res::Holder {
+                reservation: c.hold.label(),
+                agent_id: c.hold.agent,
+                agent_name: c.hold.agent_name,
+                patterns: c.hold.patterns,
+                mode: match c.hold.mode {
+                    Mode::Exclusive => wit_res::Mode::Exclusive,
+                    Mode::Shared => wit_res::Mode::Shared,
+                    Mode::Intent => wit_res::Mode::Intent,
+                },
+                reason: c.hold.reason,
+                since_ms: c.hold.created_ms,
+                expires_ms: c.hold.expires_ms,
+                presence: match c.hold.holder_state {
+                    State::Active => wit_res::Presence::Active,
+                    State::Idle => wit_res::Presence::Idle,
+                    State::Stale => wit_res::Presence::Stale,
+                    State::Gone => wit_res::Presence::Gone,
+                },
+                auto: c.hold.auto,
+                example: c.example,
+            })
+            .collect())
+    }
+
+    fn claim(&mut self, paths: Vec<String>, ttl_secs: u32, reason: String) -> Result<(), String> {
+        if self.reservations.is_none() {
+            return Err(NOT_GRANTED.into());
+        }
+        if self.claims.len() >= MAX_CLAIMS || paths.len() > MAX_CLAIM_PATHS {
+            return Err(format!(
+                "at most {MAX_CLAIMS} claims of {MAX_CLAIM_PATHS} paths per event"
+            ));
+        }
+        if paths.is_empty() {
+            return Ok(());
+        }
+        self.claims.push(Claim {
+            paths,
+            ttl_secs,
+            reason: truncate(&sanitize(&reason), 200),
+        });
+        Ok(())
+    }
+
+    fn now_ms(&mut self) -> i64 {
+        crate::store::now_ms()
+    }
 }
 
 impl ResourceLimiter for GuestState {
@@ -141,6 +224,8 @@ pub struct GuestCall {
     pub result: Result<GuestOutput, GuestError>,
     /// Lines the guest logged through the host.
     pub logs: Vec<String>,
+    /// Leases the guest asked for.
+    pub claims: Vec<Claim>,
     /// Wall time of instantiate + call.
     pub duration: Duration,
 }
@@ -150,15 +235,20 @@ pub struct LoadedGuest {
     pre: v1::ValidatorPre<GuestState>,
     /// True when the component was compiled during this load (cold cache).
     pub compiled_now: bool,
+    /// The component imports the `reservations` interface.
+    pub imports_reservations: bool,
 }
 
-fn api_version(engine: &Engine, component: &Component) -> Result<(), GuestError> {
+/// Check the guest's API version; returns whether it imports `reservations`.
+fn api_version(engine: &Engine, component: &Component) -> Result<bool, GuestError> {
     let ty = component.component_type();
     let mut found = None;
+    let mut reservations = false;
     for (name, _) in ty.imports(engine) {
         if let Some(rest) = name.strip_prefix("hookgate:plugin/") {
-            if let Some((_, version)) = rest.split_once('@') {
+            if let Some((iface, version)) = rest.split_once('@') {
                 found = Some(version.to_string());
+                reservations |= iface == "reservations";
             }
         }
     }
@@ -175,7 +265,7 @@ fn api_version(engine: &Engine, component: &Component) -> Result<(), GuestError>
                 super::bindings::SUPPORTED.join(", ")
             )))
         }
-        _ => Ok(()),
+        _ => Ok(reservations),
     }
 }
 
@@ -190,7 +280,7 @@ impl LoadedGuest {
         let (component, compiled_now) = cache
             .load(engine, sha256, wasm)
             .map_err(|e| GuestError::Load(e.to_string()))?;
-        api_version(engine, &component)?;
+        let imports_reservations = api_version(engine, &component)?;
         let mut linker: Linker<GuestState> = Linker::new(engine);
         v1::Validator::add_to_linker::<GuestState, HasSelf<GuestState>>(&mut linker, |s| s)
             .map_err(|e| GuestError::Load(format!("{e:#}")))?;
@@ -202,10 +292,18 @@ impl LoadedGuest {
             .instantiate_pre(&component)
             .map_err(|e| GuestError::Load(format!("{e:#}")))?;
         let pre = v1::ValidatorPre::new(pre).map_err(|e| GuestError::Load(format!("{e:#}")))?;
-        Ok(LoadedGuest { pre, compiled_now })
+        Ok(LoadedGuest {
+            pre,
+            compiled_now,
+            imports_reservations,
+        })
     }
 
-    fn store(&self, limits: Limits) -> Result<Store<GuestState>, GuestError> {
+    fn store(
+        &self,
+        limits: Limits,
+        reservations: Option<SharedView>,
+    ) -> Result<Store<GuestState>, GuestError> {
         let cap = usize::try_from(limits.memory_mb.saturating_mul(1 << 20)).unwrap_or(usize::MAX);
         let mut store = Store::new(
             self.pre.engine(),
@@ -213,6 +311,8 @@ impl LoadedGuest {
                 memory_cap: cap,
                 memory_exceeded: false,
                 logs: Vec::new(),
+                reservations,
+                claims: Vec::new(),
             },
         );
         store.limiter(|s| s as &mut dyn ResourceLimiter);
@@ -242,7 +342,7 @@ impl LoadedGuest {
         config: &str,
         limits: Limits,
     ) -> Result<Result<(), String>, GuestError> {
-        let mut store = self.store(limits)?;
+        let mut store = self.store(limits, None)?;
         let inst = match self.pre.instantiate(&mut store) {
             Ok(i) => i,
             Err(e) => return Err(Self::classify(&store, limits, e)),
@@ -253,33 +353,42 @@ impl LoadedGuest {
         }
     }
 
-    /// Judge one event in a fresh store.
+    /// Judge one event in a fresh store; `reservations` is the granted view
+    /// of the store, if any.
     pub fn validate(
         &self,
         event: &Event,
         raw_json: bool,
         config: &str,
         limits: Limits,
+        reservations: Option<SharedView>,
     ) -> GuestCall {
         let start = Instant::now();
         let mut logs = Vec::new();
+        let mut claims = Vec::new();
         let result = (|| {
-            let mut store = self.store(limits)?;
+            let mut store = self.store(limits, reservations)?;
             let ev = to_wit(event, raw_json);
             let out = match self.pre.instantiate(&mut store) {
                 Ok(inst) => inst.call_validate(&mut store, &ev, config),
                 Err(e) => Err(e),
             };
             logs = std::mem::take(&mut store.data_mut().logs);
+            claims = std::mem::take(&mut store.data_mut().claims);
             match out {
                 Ok(Ok(findings)) => check_output(findings),
                 Ok(Err(msg)) => Err(GuestError::Returned(truncate(&sanitize(&msg), MAX_MESSAGE))),
                 Err(e) => Err(Self::classify(&store, limits, e)),
             }
         })();
+        if result.is_err() {
+            // A guest that failed gets none of what it asked for.
+            claims.clear();
+        }
         GuestCall {
             result,
             logs,
+            claims,
             duration: start.elapsed(),
         }
     }

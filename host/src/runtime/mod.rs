@@ -5,6 +5,7 @@
 pub mod bindings;
 pub mod cache;
 pub mod guest;
+pub mod services;
 
 pub use cache::CodeCache;
 pub use guest::{GuestCall, GuestError, GuestOutput, Limits, LoadedGuest};

@@ -58,6 +58,17 @@ pub enum StoreError {
 /// writes.
 pub mod schema;
 
+/// How long a writer waits for the write lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Is this SQLite's "busy" or "locked" (worth waiting for and retrying)?
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
 /// WAL size (pages) that triggers a checkpoint.
 const WAL_PAGES: u64 = 64;
 
@@ -83,7 +94,7 @@ impl Store {
             source,
         };
         let conn = Connection::open(path).map_err(sql)?;
-        conn.busy_timeout(Duration::from_secs(5)).map_err(sql)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(sql)?;
         // Every hook is a short-lived process. By default the last connection
         // to close checkpoints the WAL into the database and deletes it, which
         // costs several fsyncs per event. Keep the WAL between processes and
@@ -95,13 +106,11 @@ impl Store {
             true,
         )
         .map_err(sql)?;
-        // A hook process touches the store for well under a millisecond. In
-        // exclusive locking mode SQLite keeps the WAL index in the process's
-        // memory instead of creating, truncating and re-extending the -shm file
-        // and taking its locks on every open; processes take turns on the
-        // database lock (busy_timeout above) instead of sharing it.
-        conn.execute_batch("PRAGMA locking_mode=EXCLUSIVE;")
-            .map_err(sql)?;
+        // Normal (shared) locking: hooks of many agents read the store at
+        // once, and writers queue on the write lock (busy timeout, and the
+        // retry in `write`). Exclusive locking mode, tried for its cheaper
+        // open, held the whole database for a process's lifetime and
+        // returned "database is locked" under 16 concurrent hooks.
         let mut persist = 1;
         conn.file_control(
             Some("main"),
@@ -194,13 +203,30 @@ impl Store {
         f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, E>,
     ) -> Result<T, E> {
         let path = self.path.clone();
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(|e| StoreError::Sql {
-                path: path.clone(),
-                source: e,
-            })?;
+        let started = std::time::Instant::now();
+        let mut pause = Duration::from_millis(1);
+        // SQLite skips the busy handler in a few WAL cases (another
+        // connection running recovery, for one): wait those out here too, so
+        // "database is locked" never reaches a caller before the timeout.
+        let tx = loop {
+            match self
+                .conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            {
+                Ok(tx) => break tx,
+                Err(e) if is_busy(&e) && started.elapsed() < BUSY_TIMEOUT => {
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(50));
+                }
+                Err(e) => {
+                    return Err(StoreError::Sql {
+                        path: path.clone(),
+                        source: e,
+                    }
+                    .into())
+                }
+            }
+        };
         let out = f(&tx)?;
         tx.commit()
             .map_err(|e| StoreError::Sql { path, source: e })?;
