@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 /// interfaces through std, which the host must stub on every load. User
 /// plugins are built for `wasm32-wasip2` (the SDK's documented path) and get
 /// those stubs; the hostile test guest keeps that path covered.
-const BUILTINS: &[(&str, &str)] = &[("path-guard", "path_guard"), ("lock-check", "lock_check")];
+const BUILTINS: &[(&str, &str)] = &[("builtins", "builtins")];
 /// Guests built for the tests only (`wasm32-wasip2`, like user plugins).
 const TEST_GUESTS: &[&str] = &["hostile"];
 

@@ -87,7 +87,7 @@ impl Graph {
         let mut cur = start;
         let mut body = alt.body.as_bytes();
         let root = ByteSet::byte(ROOT);
-        if alt.absolute {
+        if alt.absolute && !alt.verbatim {
             cur = self.step(cur, root);
             body = &body[1..];
         } else if alt.any_depth {
@@ -98,8 +98,12 @@ impl Graph {
             cur = s;
         }
         if alt.verbatim {
-            for &b in body {
+            for (i, &b) in body.iter().enumerate() {
+                let b = if i == 0 && alt.absolute { ROOT } else { b };
                 cur = self.step(cur, ByteSet::byte(b));
+            }
+            if !alt.literal {
+                return (start, vec![cur]);
             }
             let t = self.step(cur, slash);
             self.edge(t, ByteSet::path(), t);

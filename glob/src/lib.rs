@@ -156,6 +156,9 @@ impl Alternative {
     }
 
     fn matches_body(&self, path: &str) -> bool {
+        if self.verbatim && !self.literal {
+            return path == self.body;
+        }
         if self.literal {
             return path == self.body
                 || (path.len() > self.body.len()
@@ -354,6 +357,16 @@ impl Pattern {
     /// names exactly that file): it matches the path and everything under
     /// it. `None` for an empty path.
     pub fn path(path: &str, case_insensitive: bool) -> Option<Pattern> {
+        Pattern::verbatim(path, case_insensitive, true)
+    }
+
+    /// A file path taken literally: it matches that path only, nothing under
+    /// it. `None` for an empty path.
+    pub fn file(path: &str, case_insensitive: bool) -> Option<Pattern> {
+        Pattern::verbatim(path, case_insensitive, false)
+    }
+
+    fn verbatim(path: &str, case_insensitive: bool, tree: bool) -> Option<Pattern> {
         let mut body = path.trim_end_matches('/');
         while let Some(s) = body.strip_prefix("./") {
             body = s;
@@ -372,7 +385,7 @@ impl Pattern {
                 absolute: body.starts_with('/'),
                 body,
                 verbatim: true,
-                literal: true,
+                literal: tree,
                 any_depth: false,
             }],
             negated: false,
@@ -441,6 +454,27 @@ impl PatternSet {
         })
     }
 
+    /// The set of several paths taken literally: each `(path, tree)` is a
+    /// [`Pattern::path`] when `tree`, else a [`Pattern::file`]. Empty paths
+    /// are skipped.
+    pub fn literal_paths<S: AsRef<str>>(paths: &[(S, bool)], case_insensitive: bool) -> PatternSet {
+        PatternSet {
+            include: paths
+                .iter()
+                .filter_map(|(p, tree)| Pattern::verbatim(p.as_ref(), case_insensitive, *tree))
+                .collect(),
+            exclude: Vec::new(),
+        }
+    }
+
+    /// The set of one file path taken literally ([`Pattern::file`]).
+    pub fn file(path: &str, case_insensitive: bool) -> Option<PatternSet> {
+        Some(PatternSet {
+            include: vec![Pattern::file(path, case_insensitive)?],
+            exclude: Vec::new(),
+        })
+    }
+
     /// Does `path` match the set?
     pub fn matches(&self, path: &str) -> bool {
         self.include.iter().any(|p| p.matches(path))
@@ -450,6 +484,18 @@ impl PatternSet {
     /// True when the set has no including pattern.
     pub fn is_empty(&self) -> bool {
         self.include.is_empty()
+    }
+
+    /// When the set is only exact file paths ([`Pattern::file`]), those paths.
+    pub fn exact_files(&self) -> Option<Vec<&str>> {
+        if !self.exclude.is_empty() {
+            return None;
+        }
+        self.include
+            .iter()
+            .flat_map(|p| &p.alternatives)
+            .map(|a| (a.verbatim && !a.literal).then_some(a.body.as_str()))
+            .collect()
     }
 
     /// The literal prefixes of the including patterns: for each brace-free

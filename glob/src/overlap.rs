@@ -91,6 +91,16 @@ pub fn overlap(a: &PatternSet, b: &PatternSet) -> Result<Option<String>, Overlap
     if a.include.is_empty() || b.include.is_empty() {
         return Ok(None);
     }
+    // A set of plain files (the usual hook query) overlaps exactly when the
+    // other set matches one of them: no automaton needed.
+    for (files, other) in [(a, b), (b, a)] {
+        if let Some(paths) = files.exact_files() {
+            return Ok(paths
+                .into_iter()
+                .find(|p| files.matches(p) && other.matches(p))
+                .map(str::to_string));
+        }
+    }
     let mut g = Graph::default();
     let valid = g.valid_paths();
     let inc_a = g.union(&a.include);
@@ -120,8 +130,8 @@ impl Search {
         let words = n.div_ceil(64);
         let empty: Bits = vec![0; words];
 
-        // Byte classes: refine one class by every edge set in the graph.
-        let mut class_of = [0u8; 256];
+        // Byte classes: refine one class by every distinct edge set.
+        let mut class_of = [0u16; 256];
         let mut count = 1usize;
         let mut seen: Vec<ByteSet> = Vec::new();
         for st in &g.states {
@@ -130,17 +140,17 @@ impl Search {
                     continue;
                 }
                 seen.push(*s);
-                let mut remap: HashMap<(u8, bool), u8> = HashMap::new();
-                let mut next = 0usize;
+                let mut remap = vec![[u16::MAX; 2]; count];
+                let mut next = 0u16;
                 for b in 0..=255u8 {
-                    let key = (class_of[b as usize], s.contains(b));
-                    let id = *remap.entry(key).or_insert_with(|| {
+                    let slot = &mut remap[class_of[b as usize] as usize][s.contains(b) as usize];
+                    if *slot == u16::MAX {
+                        *slot = next;
                         next += 1;
-                        (next - 1) as u8
-                    });
-                    class_of[b as usize] = id;
+                    }
+                    class_of[b as usize] = *slot;
                 }
-                count = next;
+                count = next as usize;
             }
         }
         let mut reps = vec![0u8; count];
@@ -330,6 +340,19 @@ mod tests {
         assert!(overlap(&PatternSet::default(), &set(&["**"]))
             .unwrap()
             .is_none());
+    }
+
+    #[test]
+    fn files_take_the_fast_path_with_the_same_answer() {
+        let f = PatternSet::file("src/a.rs", false).unwrap();
+        assert_eq!(
+            overlap(&f, &set(&["src/*.rs"])).unwrap().as_deref(),
+            Some("src/a.rs")
+        );
+        assert_eq!(overlap(&set(&["src/*.rs", "!src/a.rs"]), &f).unwrap(), None);
+        assert_eq!(overlap(&f, &set(&["src/a.rs/*"])).unwrap(), None);
+        // A trailing `/**` also names the directory itself.
+        assert!(overlap(&f, &set(&["src/a.rs/**"])).unwrap().is_some());
     }
 
     #[test]

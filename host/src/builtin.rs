@@ -1,7 +1,8 @@
 //! The built-in validators. Their components are compiled for wasm32-wasip2 by
 //! `build.rs` and embedded in the binary; several validators may share one
-//! component with different host-set configuration (`write-guard` and
-//! `read-guard` are both `path-guard`), so a hook loads it once.
+//! component with different host-set configuration (`lock-check`,
+//! `write-guard` and `read-guard` are all `builtins`), so a hook loads and
+//! links one component.
 
 include!(concat!(env!("OUT_DIR"), "/builtin_guests.rs"));
 
@@ -27,9 +28,14 @@ type HostConfig = &'static [(&'static str, &'static str)];
 
 /// (validator, component, host-set configuration, default grants).
 const VALIDATORS: &[(&str, &str, HostConfig, &[&str])] = &[
-    ("lock-check", "lock-check", &[], &["reservations"]),
-    ("write-guard", "path-guard", &[("access", "write")], &[]),
-    ("read-guard", "path-guard", &[("access", "read")], &[]),
+    (
+        "lock-check",
+        "builtins",
+        &[("access", "locks")],
+        &["reservations"],
+    ),
+    ("write-guard", "builtins", &[("access", "write")], &[]),
+    ("read-guard", "builtins", &[("access", "read")], &[]),
 ];
 
 /// Look a built-in validator up by name.

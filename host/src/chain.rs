@@ -227,7 +227,11 @@ impl Runtime {
             .part(sha.as_bytes())
             .part(spec.config_json.as_bytes())
             .finish();
-        if guest.imports_reservations && !spec.grants.iter().any(|g| g == "reservations") {
+        // Built-ins share one component; only granted ones get the view.
+        if guest.imports_reservations
+            && spec.source != Source::Builtin
+            && !spec.grants.iter().any(|g| g == "reservations")
+        {
             return Err(GuestError::Load(format!(
                 "imports the `reservations` interface, which the policy does not grant; add grants = [\"reservations\"] to validator `{}` if it should read reservations",
                 spec.name

@@ -10,16 +10,25 @@ use hookgate_glob::PatternSet;
 use crate::chain::{Judged, PendingClaim, Verdict};
 use crate::event::{Event, Outcome};
 use crate::presence;
-use crate::reservations::{self, Conflict, Context, Grant, Mode, Request, ReserveError};
+use crate::reservations::{self, Conflict, Context, Grant, Hold, Mode, Request, ReserveError};
 use crate::rollout;
 use crate::runtime::services::ReservationView;
+use crate::store::snapshot::Snapshot;
 use crate::store::{now_ms, Store, StoreError};
 
-/// An open store for one event.
+/// An agent seen this recently is not written again by a hook event
+/// (presence has a resolution of minutes).
+pub const HEARTBEAT_MS: i64 = 30_000;
+
+/// The store for one event: the lease snapshot for reads, SQLite opened only
+/// when something must be written (or the snapshot is missing).
 pub struct LeaseView {
-    store: Store,
+    db: std::path::PathBuf,
+    store: Option<Store>,
+    snap: Option<Snapshot>,
     agent: String,
     ctx: Context,
+    root: Option<std::path::PathBuf>,
 }
 
 /// What the heartbeat found.
@@ -32,19 +41,47 @@ pub struct Heartbeat {
 }
 
 impl LeaseView {
-    /// Open the store and record the event as a heartbeat of its agent.
+    /// Record the event as a heartbeat of its agent, unless the snapshot
+    /// shows it was seen moments ago with nothing waiting for it (the common
+    /// case, which then costs one file read).
     pub fn open(
         path: &Path,
         event: &Event,
         ctx: Context,
     ) -> Result<(LeaseView, Heartbeat), StoreError> {
-        let mut store = Store::open(path)?;
         let now = now_ms();
+        let mut view = LeaseView {
+            db: path.to_path_buf(),
+            store: None,
+            snap: Snapshot::read(path),
+            agent: event.agent.id.clone(),
+            ctx,
+            root: event.repo_root.as_ref().map(std::path::PathBuf::from),
+        };
+        if let Some(snap) = &view.snap {
+            if let Some(me) = snap.agent(&event.agent.id) {
+                let renew_due = ctx.settings.renew_on_activity
+                    && snap
+                        .own(&event.agent.id, now, &ctx)
+                        .is_none_or(|v| v.iter().any(|h| h.expires_ms < now + h.ttl_ms / 2));
+                if me.last_seen_ms > now - HEARTBEAT_MS && me.notices == 0 && !renew_due {
+                    let name = me.name.clone();
+                    return Ok((
+                        view,
+                        Heartbeat {
+                            name,
+                            notices: Vec::new(),
+                        },
+                    ));
+                }
+            }
+        }
+        let mut store = Store::open(path)?;
         let action = match &event.tool {
             Some(t) => format!("{} {t}", event.native_event),
             None => event.native_event.clone(),
         };
-        let hb = store.write(|tx| -> Result<Heartbeat, StoreError> {
+        let hb = store.write_leases(|tx| -> Result<Heartbeat, StoreError> {
             let name = match presence::touch(tx, &event.agent, &event.platform, &action, None, now)?
             {
                 Ok(n) => n,
@@ -57,14 +94,50 @@ impl LeaseView {
                 reservations::pending_notices(tx, &event.agent.id, now).map_err(store_err)?;
             Ok(Heartbeat { name, notices })
         })?;
-        Ok((
-            LeaseView {
-                store,
-                agent: event.agent.id.clone(),
-                ctx,
-            },
-            hb,
-        ))
+        view.snap = Snapshot::read(path);
+        view.store = Some(store);
+        Ok((view, hb))
+    }
+
+    fn store(&mut self) -> Result<&mut Store, StoreError> {
+        if self.store.is_none() {
+            self.store = Some(Store::open(&self.db)?);
+        }
+        match self.store.as_mut() {
+            Some(s) => Ok(s),
+            None => unreachable!("opened just above"),
+        }
+    }
+
+    /// Live reservations of other agents that could overlap `set`: from the
+    /// snapshot, or from SQLite when there is none.
+    fn candidates(&mut self, set: &PatternSet, now: i64) -> Result<Vec<Hold>, String> {
+        if let Some(snap) = &self.snap {
+            let file = set.exact_files().filter(|f| f.len() == 1).map(|f| f[0]);
+            if let Some(c) = snap.candidates(&set.prefixes(), &self.agent, now, &self.ctx, file) {
+                return Ok(c);
+            }
+        }
+        let (agent, ctx) = (self.agent.clone(), self.ctx);
+        let store = self.store().map_err(|e| e.to_string())?;
+        reservations::list(store.connection(), None, now, &ctx)
+            .map(|v| v.into_iter().filter(|h| h.agent != agent).collect())
+            .map_err(|e| e.to_string())
+    }
+
+    fn own(&mut self, now: i64) -> Vec<Hold> {
+        if let Some(snap) = &self.snap {
+            if let Some(v) = snap.own(&self.agent, now, &self.ctx) {
+                return v;
+            }
+        }
+        let (agent, ctx) = (self.agent.clone(), self.ctx);
+        match self.store() {
+            Ok(store) => {
+                reservations::list(store.connection(), Some(&agent), now, &ctx).unwrap_or_default()
+            }
+            Err(_) => Vec::new(),
+        }
     }
 
     /// Take the leases validators claimed, if the event is allowed. A claim
@@ -77,18 +150,16 @@ impl LeaseView {
             return diagnostics;
         }
         let claims: Vec<PendingClaim> = std::mem::take(&mut verdict.claims);
-        // Paths the agent already holds exclusive need no lease of their own.
-        let own: Vec<PatternSet> = reservations::list(
-            self.store.connection(),
-            Some(&self.agent),
-            now_ms(),
-            &self.ctx,
-        )
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|h| h.mode == Mode::Exclusive && !h.auto)
-        .filter_map(|h| reservations::pattern_set(&h.patterns, self.ctx.fold).ok())
-        .collect();
+        // Paths the agent already holds exclusive need no lease of their own;
+        // an automatic lease with more than half its time left needs no
+        // renewal yet (so a burst of edits to one file writes nothing).
+        let now = now_ms();
+        let own: Vec<PatternSet> = self
+            .own(now)
+            .into_iter()
+            .filter(|h| h.mode == Mode::Exclusive && (!h.auto || h.expires_ms - now > h.ttl_ms / 2))
+            .filter_map(|h| reservations::hold_set(&h.patterns, h.auto, self.ctx.fold).ok())
+            .collect();
         for mut c in claims {
             c.claim
                 .paths
@@ -112,13 +183,15 @@ impl LeaseView {
                 ttl_ms: req.ttl_ms.min(self.ctx.settings.max_ttl_ms),
                 ..req
             };
-            match reservations::acquire(
-                &mut self.store,
-                &event.agent,
-                &event.platform,
-                &req,
-                &self.ctx,
-            ) {
+            let ctx = self.ctx;
+            let store = match self.store() {
+                Ok(s) => s,
+                Err(e) => {
+                    diagnostics.push(format!("hookgate: lease for the write not taken: {e}"));
+                    continue;
+                }
+            };
+            match reservations::acquire(store, &event.agent, &event.platform, &req, &ctx) {
                 Ok(Grant::Granted { .. }) => {}
                 Ok(Grant::Refused { conflicts }) => {
                     let held: Vec<&Conflict> = conflicts.iter().filter(|c| !c.queued).collect();
@@ -174,20 +247,18 @@ impl ReservationView for LeaseView {
         let now = now_ms();
         let mut out: Vec<Conflict> = Vec::new();
         for p in paths {
-            let Some(set) = PatternSet::path(p, self.ctx.fold) else {
+            let Some(set) = reservations::path_set(p, self.root.as_deref(), self.ctx.fold) else {
                 continue;
             };
-            let found = reservations::conflicts(
-                self.store.connection(),
-                &set,
-                mode,
-                &self.agent,
-                now,
-                &self.ctx,
-            )
-            .map_err(|e| e.to_string())?;
-            for c in found {
-                if !out.iter().any(|o| o.hold.id == c.hold.id) {
+            let file = set.exact_files().is_some();
+            for h in self.candidates(&set, now)? {
+                if out.iter().any(|o| o.hold.id == h.id) {
+                    continue;
+                }
+                if file && reservations::cannot_match_file(&h.patterns, h.auto, p, self.ctx.fold) {
+                    continue;
+                }
+                if let Some(c) = reservations::against(h, &set, mode, false, &self.ctx) {
                     out.push(c);
                 }
             }

@@ -343,7 +343,8 @@ pub fn check(cli: &Cli, paths: &[String], json: bool) -> anyhow::Result<ExitCode
     let mut blocked = false;
     for raw in paths {
         let norm = s.paths.normalize(raw);
-        let Some(set) = hookgate_glob::PatternSet::path(&norm, s.rctx.fold) else {
+        let Some(set) = reservations::path_set(&norm, s.paths.repo_root.as_deref(), s.rctx.fold)
+        else {
             anyhow::bail!("`{raw}` is not a path");
         };
         let conflicts = reservations::conflicts(
@@ -358,7 +359,7 @@ pub fn check(cli: &Cli, paths: &[String], json: bool) -> anyhow::Result<ExitCode
             reservations::list(store_conn(&store), Some(&s.agent.id), now, &s.rctx)?
                 .into_iter()
                 .filter(|h| {
-                    reservations::pattern_set(&h.patterns, s.rctx.fold)
+                    reservations::hold_set(&h.patterns, h.auto, s.rctx.fold)
                         .ok()
                         .is_some_and(|hs| !matches!(hookgate_glob::overlap(&set, &hs), Ok(None)))
                 })

@@ -88,7 +88,7 @@ impl Session {
         };
         let mut store = Store::open(&store_path)?;
         let now = now_ms();
-        let (name, notices) = store.write(|tx| -> anyhow::Result<_> {
+        let (name, notices) = store.write_leases(|tx| -> anyhow::Result<_> {
             let name = presence::touch(tx, &agent, "cli", action, cli.name.as_deref(), now)??;
             let notices = reservations::pending_notices(tx, &agent.id, now)?;
             Ok((name, notices))

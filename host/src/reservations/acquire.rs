@@ -16,7 +16,7 @@ use serde::Serialize;
 use hookgate_glob::PatternSet;
 
 use super::query::{against, candidates};
-use super::{pattern_set, Conflict, Context, Hold, Mode, ReserveError, MAX_PATTERNS};
+use super::{hold_set, pattern_set, Conflict, Context, Hold, Mode, ReserveError, MAX_PATTERNS};
 use crate::event::Agent;
 use crate::presence::{self, State};
 use crate::store::{now_ms, Store, StoreError};
@@ -89,7 +89,7 @@ fn check(req: &Request, ctx: &Context) -> Result<PatternSet, ReserveError> {
             max: crate::duration::format(Duration::from_millis(ctx.settings.max_ttl_ms as u64)),
         });
     }
-    let set = pattern_set(&req.patterns, ctx.fold)?;
+    let set = hold_set(&req.patterns, req.auto, ctx.fold)?;
     if set.is_empty() {
         return Err(ReserveError::NothingToReserve);
     }
@@ -147,6 +147,7 @@ fn queued_ahead(
                 auto: false,
                 created_ms: r.get(5)?,
                 expires_ms: r.get(6)?,
+                ttl_ms: 0,
                 holder_state: State::of(last_seen, now, &ctx.presence),
                 holder_last_seen_ms: last_seen,
             })
@@ -300,7 +301,7 @@ pub fn acquire(
 ) -> Result<Grant, ReserveError> {
     let set = check(req, ctx)?;
     let now = now_ms();
-    store.write(|tx| attempt(tx, agent, platform, req, &set, ctx, now, None))
+    store.write_leases(|tx| attempt(tx, agent, platform, req, &set, ctx, now, None))
 }
 
 /// Is there a chain of waits from one of `blockers` back to `me`? Returns the
@@ -385,7 +386,7 @@ pub fn acquire_waiting(
         let mut store = Store::open(store_path)?;
         let now = now_ms();
         let give_up = started.elapsed() >= wait;
-        let step = store.write(|tx| {
+        let step = store.write_leases(|tx| {
             tx.execute(
                 "DELETE FROM waiters WHERE seen_ms <= ?1",
                 [now - WAITER_STALE_MS],

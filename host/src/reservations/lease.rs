@@ -141,7 +141,7 @@ pub fn release(
     sel: &Selector,
     now: i64,
 ) -> Result<Vec<Released>, ReserveError> {
-    store.write(|tx| {
+    store.write_leases(|tx| {
         let picked = select(tx, Some(agent), sel, now)?;
         for r in &picked {
             mark_released(tx, r, agent, "release", "", now)?;
@@ -171,7 +171,7 @@ pub fn force_release(
             "force-release takes reservation ids or patterns, not --all".into(),
         ));
     }
-    store.write(|tx| {
+    store.write_leases(|tx| {
         let picked = select(tx, None, sel, now)?;
         for r in &picked {
             mark_released(tx, r, actor, "force-release", reason, now)?;
@@ -207,7 +207,7 @@ pub fn extend(
             max: crate::duration::format(Duration::from_millis(ctx.settings.max_ttl_ms as u64)),
         });
     }
-    store.write(|tx| {
+    store.write_leases(|tx| {
         let mut picked = select(tx, Some(agent), sel, now)?;
         for r in &mut picked {
             let new = (r.expires_ms.max(now) + by_ms).min(now + ctx.settings.max_ttl_ms);
@@ -270,7 +270,7 @@ pub fn list(
     let mut st = conn
         .prepare_cached(
             "SELECT r.id, r.agent, COALESCE(a.name, r.agent), r.patterns, r.mode, r.reason, r.auto,
-                    r.created_ms, r.expires_ms, COALESCE(a.last_seen_ms, 0)
+                    r.created_ms, r.expires_ms, COALESCE(a.last_seen_ms, 0), r.ttl_ms
              FROM reservations r LEFT JOIN agents a ON a.id = r.agent
              WHERE r.released_ms IS NULL AND r.expires_ms > ?1 AND (?2 IS NULL OR r.agent = ?2)
              ORDER BY r.id",

@@ -24,7 +24,7 @@ pub use acquire::{acquire, acquire_waiting, Grant, Request};
 pub use lease::{
     extend, force_release, list, pending_notices, release, renew_on_activity, Released, Selector,
 };
-pub use query::conflicts;
+pub use query::{against, ancestors, conflicts};
 
 /// Reservation mode. Shared and intent coexist with each other; exclusive
 /// coexists with nothing.
@@ -86,6 +86,8 @@ pub struct Hold {
     pub created_ms: i64,
     /// Expires at, ms since the epoch.
     pub expires_ms: i64,
+    /// Lease length, ms (what a renewal adds).
+    pub ttl_ms: i64,
     /// Holder's presence now.
     pub holder_state: State,
     /// Holder last seen, ms since the epoch.
@@ -253,6 +255,107 @@ pub fn normalize_pattern(ctx: &PathContext, raw: &str) -> Result<String, Reserve
     Ok(out)
 }
 
+/// The pattern set of a stored reservation. Leases taken automatically by a
+/// write name paths, not patterns: `path` is exactly that file, `path/` that
+/// directory and everything under it, whatever characters they contain.
+pub fn hold_set(patterns: &[String], auto: bool, fold: bool) -> Result<PatternSet, ReserveError> {
+    if auto {
+        let paths: Vec<(&str, bool)> = patterns
+            .iter()
+            .map(|p| match p.strip_suffix('/') {
+                Some(dir) => (dir, true),
+                None => (p.as_str(), false),
+            })
+            .collect();
+        return Ok(PatternSet::literal_paths(&paths, fold));
+    }
+    pattern_set(patterns, fold)
+}
+
+/// The longest run of plain characters in `pattern` outside `[...]` and
+/// `{...}`: any path the pattern matches contains it.
+fn required_literal(pattern: &str) -> &str {
+    let b = pattern.as_bytes();
+    let (mut best, mut start, mut depth, mut class) = ((0, 0), 0, 0usize, false);
+    for (i, &c) in b.iter().enumerate() {
+        let plain = !class && depth == 0 && !matches!(c, b'*' | b'?' | b'[' | b']' | b'{' | b'}');
+        if !plain {
+            if i - start > best.1 - best.0 {
+                best = (start, i);
+            }
+            start = i + 1;
+        }
+        match c {
+            b'[' if !class => class = true,
+            b']' if class => class = false,
+            b'{' if !class => depth += 1,
+            b'}' if !class => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    if b.len() - start > best.1 - best.0 {
+        best = (start, b.len());
+    }
+    // Whole `/`-free runs could sit at a segment start (`**/x`); keep them.
+    &pattern[best.0..best.1]
+}
+
+/// True when no including pattern of a reservation can match the file
+/// `path` because each lacks a literal run the path does not contain: a
+/// cheap test that spares building automata for reservations like
+/// `**/gen/**` when checking `src/lib.rs`. Never true when it might match.
+pub fn cannot_match_file(patterns: &[String], auto: bool, path: &str, fold: bool) -> bool {
+    if auto {
+        return false;
+    }
+    let path = if fold {
+        path.to_lowercase()
+    } else {
+        path.to_string()
+    };
+    patterns.iter().filter(|p| !p.starts_with('!')).all(|p| {
+        let lit = required_literal(p);
+        let lit = if fold {
+            lit.to_lowercase()
+        } else {
+            lit.to_string()
+        };
+        let lit = lit.trim_matches('/');
+        lit.len() >= 2 && !lit.contains("./") && !lit.contains("//") && !path.contains(lit)
+    })
+}
+
+/// The literal every file a reservation covers must contain (see
+/// [`cannot_match_file`]), or `""` when there is none to use; kept in the
+/// lease snapshot so a hook can skip a reservation without parsing it.
+pub fn file_literal(patterns: &[String], auto: bool) -> String {
+    let includes: Vec<&String> = patterns.iter().filter(|p| !p.starts_with('!')).collect();
+    if auto || includes.len() != 1 {
+        return String::new();
+    }
+    let lit = required_literal(includes[0]).trim_matches('/');
+    if lit.len() >= 2 && !lit.contains("./") && !lit.contains("//") {
+        lit.to_string()
+    } else {
+        String::new()
+    }
+}
+
+/// How a concrete path is checked: a directory that exists covers everything
+/// under it; a file (or a path not yet created) is just itself. `root`
+/// resolves repository-relative paths.
+pub fn path_set(path: &str, root: Option<&std::path::Path>, fold: bool) -> Option<PatternSet> {
+    let on_disk = match root {
+        Some(r) if !path.starts_with('/') => r.join(path),
+        _ => std::path::PathBuf::from(path),
+    };
+    if on_disk.is_dir() {
+        PatternSet::path(path, fold)
+    } else {
+        PatternSet::file(path, fold)
+    }
+}
+
 /// Build the pattern set of normalized patterns.
 pub fn pattern_set(patterns: &[String], fold: bool) -> Result<PatternSet, ReserveError> {
     PatternSet::new(patterns, fold).map_err(|(pattern, e): (String, PatternError)| {
@@ -280,6 +383,59 @@ mod tests {
         ] {
             assert_eq!(a.clashes(b), clash, "{a:?} {b:?}");
             assert_eq!(b.clashes(a), clash);
+        }
+    }
+
+    #[test]
+    fn the_literal_prefilter_never_rejects_a_match() {
+        assert_eq!(required_literal("**/gen-1/**"), "/gen-1/");
+        assert_eq!(required_literal("src/{a,b}/*.rs"), "src/");
+        assert_eq!(required_literal("[ab]cd*"), "cd");
+        let p = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(cannot_match_file(
+            &p(&["**/gen-1/**"]),
+            false,
+            "src/lib.rs",
+            false
+        ));
+        assert!(!cannot_match_file(
+            &p(&["**/gen-1/**"]),
+            false,
+            "a/gen-1/x",
+            false
+        ));
+        assert!(!cannot_match_file(
+            &p(&["**/*.rs"]),
+            false,
+            "src/lib.rs",
+            false
+        ));
+        assert!(!cannot_match_file(
+            &p(&["**/GEN/**"]),
+            false,
+            "a/gen/x",
+            true
+        ));
+        // Every include must be ruled out.
+        assert!(!cannot_match_file(
+            &p(&["**/gen/**", "src/**"]),
+            false,
+            "src/lib.rs",
+            false
+        ));
+        for (pat, path) in [
+            ("**/gen-1/**", "gen-1/x"),
+            ("x/**", "x"),
+            ("*", "ab"),
+            ("a{b,c}d", "abd"),
+        ] {
+            let set = pattern_set(&p(&[pat]), false).unwrap();
+            if set.matches(path) {
+                assert!(
+                    !cannot_match_file(&p(&[pat]), false, path, false),
+                    "{pat} {path}"
+                );
+            }
         }
     }
 

@@ -4,14 +4,14 @@ use rusqlite::{params_from_iter, Connection};
 
 use hookgate_glob::{overlap, PatternSet};
 
-use super::{pattern_set, Conflict, Context, Hold, Mode, ReserveError};
+use super::{hold_set, Conflict, Context, Hold, Mode, ReserveError};
 use crate::presence::State;
 use crate::store::StoreError;
 
 /// Every prefix under which a path matched by a set with literal prefix `q`
 /// can be reserved: `q`'s ancestors and `q` itself (the reservation's prefix
 /// contains the request's paths) — those under `q` are found by range.
-fn ancestors(q: &str) -> Vec<String> {
+pub fn ancestors(q: &str) -> Vec<String> {
     let mut out = vec![String::new()];
     if q.is_empty() {
         return out;
@@ -31,7 +31,7 @@ fn ancestors(q: &str) -> Vec<String> {
 
 const HOLD_COLUMNS: &str =
     "r.id, r.agent, COALESCE(a.name, r.agent), r.patterns, r.mode, r.reason, r.auto,
-     r.created_ms, r.expires_ms, COALESCE(a.last_seen_ms, 0)";
+     r.created_ms, r.expires_ms, COALESCE(a.last_seen_ms, 0), r.ttl_ms";
 
 /// Read a hold from a row of [`HOLD_COLUMNS`].
 pub(super) fn hold_row(
@@ -52,6 +52,7 @@ pub(super) fn hold_row(
         auto: r.get::<_, i64>(6)? != 0,
         created_ms: r.get(7)?,
         expires_ms: r.get(8)?,
+        ttl_ms: r.get(10)?,
         holder_state: State::of(last_seen, now_ms, &ctx.presence),
         holder_last_seen_ms: last_seen,
     })
@@ -110,7 +111,7 @@ pub(super) fn candidates(
 }
 
 /// Does `hold` block a request for `set` in `mode`? Returns the conflict.
-pub(super) fn against(
+pub fn against(
     hold: Hold,
     set: &PatternSet,
     mode: Mode,
@@ -123,7 +124,7 @@ pub(super) fn against(
     if hold.holder_state == State::Gone && !ctx.settings.gone_holders_block {
         return None;
     }
-    let Ok(theirs) = pattern_set(&hold.patterns, ctx.fold) else {
+    let Ok(theirs) = hold_set(&hold.patterns, hold.auto, ctx.fold) else {
         // A stored pattern this build can't read: fail closed.
         return Some(Conflict {
             hold,

@@ -57,6 +57,7 @@ pub enum StoreError {
 /// opens stay cheap and the fsyncs of a checkpoint are paid once per ~100
 /// writes.
 pub mod schema;
+pub mod snapshot;
 
 /// How long a writer waits for the write lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -70,7 +71,7 @@ fn is_busy(e: &rusqlite::Error) -> bool {
 }
 
 /// WAL size (pages) that triggers a checkpoint.
-const WAL_PAGES: u64 = 64;
+const WAL_PAGES: u64 = 32;
 
 /// An open store.
 pub struct Store {
@@ -230,7 +231,24 @@ impl Store {
         let out = f(&tx)?;
         tx.commit()
             .map_err(|e| StoreError::Sql { path, source: e })?;
+        // Every process is the first to open the store and reads the whole
+        // WAL to rebuild its index: keep the WAL short.
+        let _ = self.trim_wal();
         Ok(out)
+    }
+
+    /// [`Store::write`] for a transaction that may change reservations,
+    /// agents or notices: the lease snapshot is rewritten before the commit.
+    pub fn write_leases<T, E: From<StoreError>>(
+        &mut self,
+        f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let path = self.path.clone();
+        self.write(|tx| {
+            let out = f(tx)?;
+            snapshot::write(tx, &path, now_ms())?;
+            Ok(out)
+        })
     }
 
     /// Wrap an SQLite error with this store's path.

@@ -1,0 +1,180 @@
+//! `lock-check`: enforces reservations.
+//!
+//! - A write or delete to a path that another live agent holds, in any mode,
+//!   is denied. The reason names the holder, since when, why, until when, and
+//!   whether it is active now, and says what to do next.
+//! - The agent's own reservations never block it (the host leaves them out).
+//! - `auto_reserve` (on by default): a write to an unreserved path takes a
+//!   short exclusive lease for its writer (renewed by each later write), so
+//!   the next agent to touch it is stopped. The host takes it atomically with
+//!   the decision, and only if the write is allowed.
+//! - Reads are never blocked, but reading a path another agent holds
+//!   exclusive adds a note that its content may change.
+
+use hookgate_sdk::reservations::{self, Holder, Mode, Presence};
+use hookgate_sdk::{Event, Finding, Kind};
+
+/// lock-check's settings (its `config` table).
+pub struct Locks<'a> {
+    /// Take a lease on unreserved paths an agent writes.
+    pub auto_reserve: bool,
+    /// Its length (`15m`).
+    pub auto_reserve_ttl: &'a str,
+    /// Note reads of paths another agent holds exclusive.
+    pub note_reads: bool,
+}
+
+/// `45s`, `15m`, `2h` → seconds.
+pub fn seconds(s: &str) -> Option<u32> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit())?;
+    let n: u32 = s[..split].parse().ok()?;
+    let mult = match &s[split..] {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        _ => return None,
+    };
+    n.checked_mul(mult).filter(|&v| (1..=86_400).contains(&v))
+}
+
+fn span(ms: i64) -> String {
+    let s = ms.unsigned_abs() / 1000;
+    if s < 60 {
+        format!("{s}s")
+    } else if s < 3600 {
+        format!("{}m", s / 60)
+    } else {
+        format!("{}h{:02}m", s / 3600, (s % 3600) / 60)
+    }
+}
+
+fn presence(p: Presence) -> &'static str {
+    match p {
+        Presence::Active => "active right now",
+        Presence::Idle => "idle, seen in the last few minutes",
+        Presence::Stale => "not seen for a while",
+        Presence::Gone => "gone",
+    }
+}
+
+fn mode(m: Mode) -> &'static str {
+    match m {
+        Mode::Exclusive => "exclusive",
+        Mode::Shared => "shared",
+        Mode::Intent => "intent",
+    }
+}
+
+/// One holder, for the agent: who, since when, why, until when, presence.
+/// The reason is another agent's text: quoted, and marked as such.
+fn describe(h: &Holder, now: i64) -> String {
+    let reason = if h.reason.trim().is_empty() {
+        "no reason given".to_string()
+    } else {
+        format!(
+            "reason (their words): \"{}\"",
+            h.reason
+                .replace('"', "'")
+                .chars()
+                .take(200)
+                .collect::<String>()
+        )
+    };
+    format!(
+        "{} ({}, {}) holds {} {} ({}) since {} ago until {} from now; {reason}",
+        h.agent_name,
+        h.agent_id,
+        presence(h.presence),
+        h.reservation,
+        h.patterns.join(" "),
+        mode(h.mode),
+        span(now - h.since_ms),
+        span(h.expires_ms - now),
+    )
+}
+
+/// Check lock-check's settings.
+pub fn check(config: &Locks<'_>) -> Result<(), String> {
+    if seconds(config.auto_reserve_ttl).is_none() {
+        return Err(format!(
+            "auto_reserve_ttl = \"{}\" is not a duration between 1s and 24h (write e.g. \"15m\")",
+            config.auto_reserve_ttl
+        ));
+    }
+    Ok(())
+}
+
+/// Judge one event.
+pub fn validate(event: &Event, config: &Locks<'_>) -> Result<Vec<Finding>, String> {
+    if !matches!(event.kind, Kind::PreTool | Kind::PreCommit) {
+        return Ok(Vec::new());
+    }
+    let mut findings = Vec::new();
+    let written: Vec<String> = event.written_paths().map(str::to_string).collect();
+    if !written.is_empty() {
+        let holders = reservations::holders(&written, Mode::Exclusive)?;
+        if holders.is_empty() {
+            if config.auto_reserve {
+                let ttl = seconds(config.auto_reserve_ttl).unwrap_or(900);
+                let what = event.tool.as_deref().unwrap_or("write");
+                reservations::claim(&written, ttl, &format!("auto: {what}"))?;
+            }
+        } else {
+            let now = reservations::now_ms();
+            let mut lines = vec![format!(
+                "{} reserved by another agent; do not write it now.",
+                if written.len() == 1 {
+                    format!("`{}` is", written[0])
+                } else {
+                    format!("{} paths here are", written.len())
+                }
+            )];
+            for h in &holders {
+                lines.push(format!("- {}", describe(h, now)));
+            }
+            lines.push(format!(
+                "Next: work on other files; or run `hookgate reserve {} --wait 10m` to queue for it (a holder that goes away stops blocking); `hookgate locks` shows all reservations.",
+                written.join(" ")
+            ));
+            findings.push(
+                Finding::deny("held", lines.join("\n"))
+                    .with_paths(written.clone())
+                    .with_docs("README.md#reservations"),
+            );
+        }
+    }
+    if config.note_reads && !event.reads.is_empty() {
+        let holders = reservations::holders(&event.reads, Mode::Shared)?;
+        if !holders.is_empty() {
+            let now = reservations::now_ms();
+            let lines: Vec<String> = holders.iter().map(|h| describe(h, now)).collect();
+            findings.push(
+                Finding::warn(
+                    "read-held",
+                    format!(
+                        "note: another agent holds what you are reading exclusive, so its content may change: {}",
+                        lines.join("; ")
+                    ),
+                )
+                .with_paths(event.reads.clone()),
+            );
+        }
+    }
+    Ok(findings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(seconds("15m"), Some(900));
+        assert_eq!(seconds("45s"), Some(45));
+        assert_eq!(seconds("0s"), None);
+        assert_eq!(seconds("2d"), None);
+        assert_eq!(span(90_000), "1m");
+        assert_eq!(span(3_720_000), "1h02m");
+    }
+}

@@ -1,0 +1,27 @@
+//! `write-guard` and `read-guard`: tiers of paths that agents may not touch
+//! (block), may touch only with a human's approval (checkpoint), or are
+//! warned about (warn). `write` judges the paths an event writes or deletes,
+//! `read` the paths it reads.
+
+use hookgate_sdk::tiers::{self, Tier};
+use hookgate_sdk::{Event, Finding, Kind};
+
+/// Judge `event` against `tier` for writes (`write`) or reads.
+pub fn validate(event: &Event, tier: &[Tier], write: bool) -> Result<Vec<Finding>, String> {
+    // A guard acts before the action; afterwards there is nothing left to prevent.
+    if !matches!(event.kind, Kind::PreTool | Kind::PreCommit) {
+        return Ok(Vec::new());
+    }
+    if write && (!event.writes.is_empty() || !event.deletes.is_empty()) {
+        return tiers::evaluate(tier, event.written_paths(), event.case_insensitive, "write");
+    }
+    if !write && !event.reads.is_empty() {
+        return tiers::evaluate(
+            tier,
+            event.reads.iter().map(String::as_str),
+            event.case_insensitive,
+            "read",
+        );
+    }
+    Ok(Vec::new())
+}
