@@ -64,7 +64,11 @@ impl LeaseView {
                     && snap
                         .own(&event.agent.id, now, &ctx)
                         .is_none_or(|v| v.iter().any(|h| h.expires_ms < now + h.ttl_ms / 2));
-                if me.last_seen_ms > now - HEARTBEAT_MS && me.notices == 0 && !renew_due {
+                if me.last_seen_ms > now - HEARTBEAT_MS
+                    && me.notices == 0
+                    && !renew_due
+                    && me.platform == event.platform
+                {
                     let name = me.name.clone();
                     return Ok((
                         view,

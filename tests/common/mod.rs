@@ -82,6 +82,47 @@ impl Repo {
         }
     }
 
+    /// Run `hookgate <args>` as agent `agent` (`HOOKGATE_AGENT`).
+    pub fn run_as(&self, agent: &str, args: &[&str]) -> Out {
+        let out = self
+            .cmd(args)
+            .env("HOOKGATE_AGENT", agent)
+            .stdin(Stdio::null())
+            .output()
+            .expect("spawn hookgate");
+        Out {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// A Claude PreToolUse payload for `tool` writing or reading `rel`
+    /// (repository-relative), from `session` (and `subagent`, if any).
+    pub fn claude_payload(
+        &self,
+        session: &str,
+        subagent: Option<&str>,
+        tool: &str,
+        rel: &str,
+    ) -> String {
+        let mut v = serde_json::json!({
+            "session_id": session,
+            "transcript_path": "/tmp/t.jsonl",
+            "cwd": self.root,
+            "permission_mode": "default",
+            "hook_event_name": "PreToolUse",
+            "tool_name": tool,
+            "tool_input": {"file_path": self.root.join(rel), "old_string": "a", "new_string": "b"},
+            "tool_use_id": "toolu_1",
+        });
+        if let Some(a) = subagent {
+            v["agent_id"] = serde_json::Value::String(a.into());
+            v["agent_type"] = serde_json::Value::String("general-purpose".into());
+        }
+        v.to_string()
+    }
+
     /// `hookgate hook claude` on a fixture.
     pub fn hook(&self, fixture: &str) -> Out {
         self.run(&["hook", "claude"], &self.fixture(fixture))
@@ -123,6 +164,16 @@ impl Out {
     }
 }
 
+/// sha256 of a file, hex.
+pub fn sha256_hex(path: &str) -> String {
+    use sha2::Digest;
+    let bytes = std::fs::read(path).expect("readable");
+    sha2::Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// A policy that runs the hostile test guest in `mode`.
 pub fn hostile_policy(mode: &str, stage: &str, on_error: &str) -> String {
     use sha2::Digest;
@@ -133,7 +184,7 @@ pub fn hostile_policy(mode: &str, stage: &str, on_error: &str) -> String {
         .collect();
     format!(
         "version = 1\non_error = \"{on_error}\"\n[[validator]]\nname = \"write-guard\"\nenabled = false\n[[validator]]\nname = \"read-guard\"\nenabled = false\n\
-         [[validator]]\nname = \"hostile\"\npath = \"{}\"\nsha256 = \"{sha}\"\nstage = \"{stage}\"\nlimits = {{ fuel_ms = 50, memory_mb = 32 }}\nconfig = {{ mode = \"{mode}\" }}\n",
+         [[validator]]\nname = \"hostile\"\npath = \"{}\"\nsha256 = \"{sha}\"\nstage = \"{stage}\"\ngrants = [\"reservations\"]\nlimits = {{ fuel_ms = 50, memory_mb = 32 }}\nconfig = {{ mode = \"{mode}\" }}\n",
         HOSTILE_WASM
     )
 }

@@ -75,6 +75,26 @@ impl Validator for Hostile {
                 hookgate_sdk::log::info(&"l".repeat(100_000));
                 Ok(Vec::new())
             }
+            // Reads the reservation store (needs `grants = ["reservations"]`).
+            "reservations" => {
+                let written: Vec<String> = event.written_paths().map(str::to_string).collect();
+                let holders = hookgate_sdk::reservations::holders(
+                    &written,
+                    hookgate_sdk::reservations::Mode::Exclusive,
+                )?;
+                Ok(vec![Finding::warn(
+                    "holders",
+                    format!(
+                        "{} holder(s): {}",
+                        holders.len(),
+                        holders
+                            .iter()
+                            .map(|h| h.agent_name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(",")
+                    ),
+                )])
+            }
             other => Err(format!("unknown mode {other}")),
         }
     }

@@ -15,7 +15,7 @@
 //! and newlines never appear raw):
 //! ```text
 //! hookgate-leases 1 <written_ms>
-//! A <id> <name> <last_seen_ms> <pending_notices>
+//! A <id> <name> <last_seen_ms> <pending_notices> <platform>
 //! R <prefix> <id> <agent> <literal> <mode> <auto> <created_ms> <expires_ms> <ttl_ms> <reason> <patterns>
 //! ```
 //! One `R` line per literal prefix of a reservation, so a reader finds the
@@ -32,7 +32,7 @@ use super::StoreError;
 use crate::presence::State;
 use crate::reservations::{Context, Hold, Mode};
 
-const MAGIC: &str = "hookgate-leases 2";
+const MAGIC: &str = "hookgate-leases 3";
 
 /// The snapshot beside the database at `db`.
 pub fn path_for(db: &Path) -> PathBuf {
@@ -61,7 +61,8 @@ pub fn write(tx: &Transaction<'_>, db: &Path, now: i64) -> Result<(), StoreError
         let mut st = tx
             .prepare_cached(
                 "SELECT a.id, a.name, a.last_seen_ms,
-                        (SELECT COUNT(*) FROM notices n WHERE n.agent = a.id AND n.delivered_ms IS NULL)
+                        (SELECT COUNT(*) FROM notices n WHERE n.agent = a.id AND n.delivered_ms IS NULL),
+                        a.platform
                  FROM agents a",
             )
             .map_err(sql(db))?;
@@ -132,6 +133,8 @@ pub struct SnapAgent {
     pub last_seen_ms: i64,
     /// Undelivered notices.
     pub notices: i64,
+    /// Platform of its last hook (`cli` if only commands).
+    pub platform: String,
 }
 
 /// A snapshot read from disk.
@@ -159,7 +162,7 @@ impl Snapshot {
                 continue;
             };
             let f: Vec<&str> = rest.split('\t').collect();
-            if f.len() != 4 {
+            if f.len() != 5 {
                 return None;
             }
             agents.push(SnapAgent {
@@ -167,6 +170,7 @@ impl Snapshot {
                 name: dec(f[1])?,
                 last_seen_ms: f[2].parse().ok()?,
                 notices: f[3].parse().ok()?,
+                platform: dec(f[4])?,
             });
         }
         Some(Snapshot { text, agents })
