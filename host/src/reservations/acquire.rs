@@ -300,8 +300,9 @@ pub fn acquire(
     ctx: &Context,
 ) -> Result<Grant, ReserveError> {
     let set = check(req, ctx)?;
-    let now = now_ms();
-    store.write_leases(|tx| attempt(tx, agent, platform, req, &set, ctx, now, None))
+    // The clock is read under the write lock, so grants are judged in the
+    // order they commit.
+    store.write_leases(|tx| attempt(tx, agent, platform, req, &set, ctx, now_ms(), None))
 }
 
 /// Is there a chain of waits from one of `blockers` back to `me`? Returns the
@@ -384,9 +385,9 @@ pub fn acquire_waiting(
     let mut poll = Duration::from_millis(20);
     loop {
         let mut store = Store::open(store_path)?;
-        let now = now_ms();
         let give_up = started.elapsed() >= wait;
         let step = store.write_leases(|tx| {
+            let now = now_ms();
             tx.execute(
                 "DELETE FROM waiters WHERE seen_ms <= ?1",
                 [now - WAITER_STALE_MS],
