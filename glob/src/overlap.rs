@@ -356,6 +356,34 @@ mod tests {
     }
 
     #[test]
+    fn hostile_overlaps_stay_bounded() {
+        let star16 = "*a".repeat(16);
+        let braces = "{a,b,c,d}{a,b,c,d}{a,b,c,d}{a,b,c,d}";
+        let deep = "**/".repeat(8) + "x";
+        let long = "a/".repeat(400) + "b";
+        let cases: [(&str, &str); 5] = [
+            (&star16, &star16),
+            (braces, "**/*[!a]?"),
+            (&deep, &deep),
+            (&long, "**/b"),
+            ("**/*a*a*a*a*a*a*a*a*", "**/*b*b*b*b*b*b*b*b*"),
+        ];
+        for (a, b) in cases {
+            let (x, y) = (set(&[a]), set(&[b]));
+            let t = std::time::Instant::now();
+            match overlap(&x, &y) {
+                Ok(Some(w)) => assert!(x.matches(&w) && y.matches(&w), "{a} {b}: {w}"),
+                Ok(None) | Err(OverlapError::TooComplex) => {}
+            }
+            assert!(
+                t.elapsed() < std::time::Duration::from_secs(5),
+                "{a} / {b} took {:?}",
+                t.elapsed()
+            );
+        }
+    }
+
+    #[test]
     fn absolute_paths() {
         assert!(ov(&["**/.ssh/**"], &["/home/u/.ssh"]).is_some());
         assert!(ov(&["src/**"], &["/src/a"]).is_none());

@@ -29,6 +29,18 @@ fn scene(root: &Path) -> Vec<Step> {
         },
         Step {
             session: "demo-session-b",
+            say: "edits the same file a moment later (A's write took a short lease on it)",
+            tool: "Edit",
+            input: json!({"file_path": p("src/lib.rs"), "old_string": "2", "new_string": "3"}),
+        },
+        Step {
+            session: "demo-session-b",
+            say: "writes into the docs that A reserved",
+            tool: "Write",
+            input: json!({"file_path": p("docs/guide.md"), "content": "# Guide"}),
+        },
+        Step {
+            session: "demo-session-b",
             say: "tries to write a secret",
             tool: "Write",
             input: json!({"file_path": p(".env"), "content": "API_KEY=sk-live-123"}),
@@ -91,11 +103,36 @@ pub fn run(keep: bool) -> anyhow::Result<ExitCode> {
         "hookgate demo: two Claude Code agents share one checkout ({})",
         root.display()
     );
-    println!("policy: the built-in default (write-guard, read-guard); every answer below is the real hook output\n");
+    println!("policy: the built-in default (lock-check, write-guard, read-guard); every answer below is the real hook output\n");
     let opts = HookOptions {
         audit: true,
         ..HookOptions::default()
     };
+    // Agent A reserves the docs, as `hookgate reserve docs/** --reason …` would.
+    let policy = hookgate::policy::load(&[hookgate::policy::Layer::builtin()])?;
+    let rctx = hookgate::reservations::Context {
+        fold: false,
+        settings: policy.reservations,
+        presence: policy.presence,
+    };
+    let a = hookgate::event::Agent::from_session("demo-session-a", None, None);
+    let store_file = hookgate::paths::default_store(Some(&root), &root);
+    let mut store = hookgate::store::Store::open(&store_file)?;
+    let req = hookgate::reservations::Request {
+        patterns: vec!["docs/**".into()],
+        mode: hookgate::reservations::Mode::Exclusive,
+        ttl_ms: policy.reservations.default_ttl_ms,
+        reason: "rewriting the docs".into(),
+        auto: false,
+    };
+    let grant = hookgate::reservations::acquire(&mut store, &a, "claude", &req, &rctx)?;
+    drop(store);
+    if let hookgate::reservations::Grant::Granted { id, .. } = grant {
+        println!(
+            "[0] {} reserves docs/** (`hookgate reserve docs/** --reason \"rewriting the docs\"`): granted r{id}\n",
+            readable_name("demo-session-a")
+        );
+    }
     let mut store_path = None;
     for (i, step) in scene(&root).into_iter().enumerate() {
         let payload = json!({
@@ -124,7 +161,7 @@ pub fn run(keep: bool) -> anyhow::Result<ExitCode> {
         println!(
             "[{}] {} {} ({} {target})",
             i + 1,
-            readable_name(step.session),
+            ev.map_or_else(|| readable_name(step.session), |e| e.agent.name.clone()),
             step.say,
             step.tool
         );
