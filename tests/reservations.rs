@@ -506,6 +506,37 @@ fn a_damaged_or_newer_store_is_refused_and_the_hook_still_answers() {
             ctx.contains("lock-check") && ctx.contains("on_error = allow"),
             "{damage}: {ctx}"
         );
+        // ... and writes an audit line: the failure is in the report (the
+        // journal sits beside the store and folds into a readable one).
+        if damage == "newer" {
+            let conn = rusqlite::Connection::open(&db).unwrap();
+            conn.execute_batch("PRAGMA user_version = 4;").unwrap();
+        } else {
+            let _ = std::fs::remove_file(&db);
+        }
+        let report = repo.run(&["report", "--json"], "");
+        assert_eq!(report.code, 0, "{damage}: {report:?}");
+        let rows = report.json()["rows"].clone();
+        let errors: u64 = rows
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["validator"] == "lock-check")
+            .map(|r| r["errors"].as_u64().unwrap_or(0))
+            .sum();
+        assert!(errors >= 1, "{damage}: {rows}");
+        match damage {
+            "newer" => {
+                let conn = rusqlite::Connection::open(&db).unwrap();
+                conn.execute_batch("PRAGMA user_version = 99;").unwrap();
+            }
+            _ => {
+                for f in ["state.db-wal", "state.db-shm", "state.db.leases"] {
+                    let _ = std::fs::remove_file(db.with_file_name(f));
+                }
+                std::fs::write(&db, vec![0x5au8; 8192]).unwrap();
+            }
+        }
         // A fail-closed policy denies instead.
         repo.policy("version = 1\n[[validator]]\nname = \"lock-check\"\non_error = \"deny\"\n");
         let (decision, _) = repo
