@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Hook latency benchmark: `hookgate hook claude` (PreToolUse Edit/Read) vs /bin/true,
 # a trivial Rust floor binary, and agent-sync's own PreToolUse hook (Python).
-# Usage: bench/hook-latency.sh   (env: PASSES=5 RUNS=100 WARMUP=10 KEEP=1 to keep the scratch dir)
+# Usage: bench/hook-latency.sh   (env: PASSES=5 RUNS=100 WARMUP=10 KEEP=1 to keep the scratch dir,
+#   RESERVATIONS=1000 AGENTS=50: live shared reservations put in the scratch store before
+#   timing, as a busy repository would hold; RESERVATIONS=0 times an empty store)
 # The 2-core VM is noisy and its timings jump between levels, so the comparison
 # runs PASSES times: each figure is the median of the pass medians and each
 # ratio the median of the per-pass ratios (the method of wasm-hosts.md §3.2).
@@ -12,8 +14,12 @@ ROOT="$(cd "$BENCH/.." && pwd)"
 RUNS="${RUNS:-100}"
 PASSES="${PASSES:-5}"
 WARMUP="${WARMUP:-10}"
+RESERVATIONS="${RESERVATIONS:-1000}"
+AGENTS="${AGENTS:-50}"
 say() { printf '\n==> %s\n' "$*" >&2; }
 die() { printf 'hook-latency: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=lib/populate.sh
+source "$BENCH/lib/populate.sh"
 
 # --- 1. tools -----------------------------------------------------------------
 command -v python3 >/dev/null || die "python3 is required"
@@ -68,6 +74,21 @@ export HOOKGATE_CACHE="$SCRATCH/hookgate-cache"
 # Claude Code runs hooks in the project dir: run everything from the scratch repo.
 export AGENT_SYNC_ROOT="$SCRATCH"
 cd "$SCRATCH"
+# Live reservations by other agents: every hook checks the payload's paths against them.
+live_reservations() {
+  "$HOOKGATE" locks --json | python3 -c 'import json, sys
+rs = json.load(sys.stdin)["reservations"]; auto = sum(bool(r.get("auto")) for r in rs)
+print(len(rs), f"({auto} auto)" if auto else "", end="")'
+}
+# The Edit hook itself auto-reserves src/lib.rs for its session, hence "(1 auto)" after timing.
+POPULATED="none populated: RESERVATIONS=0"
+if (( RESERVATIONS > 0 )); then
+  POPULATED="populated with $RESERVATIONS by $AGENTS agents before timing"
+  (( AGENTS > 0 && RESERVATIONS >= AGENTS )) || die "need RESERVATIONS >= AGENTS > 0 (got $RESERVATIONS, $AGENTS)"
+  say "populating the store: $RESERVATIONS live shared reservations by $AGENTS agents (one CLI call each)"
+  populate_reservations "$HOOKGATE" "$SCRATCH" "$RESERVATIONS" "$AGENTS" || die "populating the store failed"
+  echo "  store holds $(live_reservations) live reservations" >&2
+fi
 
 # Every command is run as `sh -c 'exec CMD < FILE'` under `hyperfine -N`: the two
 # hookgate commands need different stdin in ONE invocation, and hyperfine's --input
@@ -120,7 +141,7 @@ done
 
 # --- 6. summary ---------------------------------------------------------------------
 say "summary"
-echo "$HF_VERSION; claude-agent-sync $AS_VERSION; $PASSES passes x $RUNS runs (warmup $WARMUP); commands run as sh -c 'exec CMD < payload' under -N"
+echo "$HF_VERSION; claude-agent-sync $AS_VERSION; $PASSES passes x $RUNS runs (warmup $WARMUP); store: $(live_reservations) live reservations ($POPULATED); commands run as sh -c 'exec CMD < payload' under -N"
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPU(s) (a busy machine inflates every wall time)"
 [[ "$AS_OK" == 1 ]] || echo "agent-sync NOT timed: $AS_WHY"
 python3 - "$COLD_JSON" "$SCRATCH"/main-*.json <<'PY'

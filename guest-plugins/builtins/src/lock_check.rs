@@ -115,10 +115,17 @@ pub fn validate(event: &Event, config: &Locks<'_>) -> Result<Vec<Finding>, Strin
     if !written.is_empty() {
         let holders = reservations::holders(&written, Mode::Exclusive)?;
         if holders.is_empty() {
-            if config.auto_reserve {
+            // Reservations cover the repository; paths outside it (absolute)
+            // are not leased.
+            let inside: Vec<String> = written
+                .iter()
+                .filter(|p| !p.starts_with('/'))
+                .cloned()
+                .collect();
+            if config.auto_reserve && !inside.is_empty() {
                 let ttl = seconds(config.auto_reserve_ttl).unwrap_or(900);
                 let what = event.tool.as_deref().unwrap_or("write");
-                reservations::claim(&written, ttl, &format!("auto: {what}"))?;
+                reservations::claim(&inside, ttl, &format!("auto: {what}"))?;
             }
         } else {
             let now = reservations::now_ms();

@@ -116,7 +116,10 @@ pub fn write(tx: &Transaction<'_>, db: &Path, now: i64) -> Result<(), StoreError
         source: e,
     };
     let dir = target.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".leases-")
+        .tempfile_in(dir)
+        .map_err(io)?;
     tmp.write_all(out.as_bytes()).map_err(io)?;
     tmp.persist(&target).map_err(|e| io(e.error))?;
     Ok(())
