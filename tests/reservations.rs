@@ -302,10 +302,7 @@ fn force_release_needs_a_reason_is_logged_and_the_holder_is_told() {
     // The holder hears about it at its next hook...
     let a_edit = repo.claude_payload(A, None, "Edit", "src/lib.rs");
     let out = repo.run(&["hook", "claude"], &a_edit);
-    let ctx = out.json()["hookSpecificOutput"]["additionalContext"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let ctx = out.context();
     assert!(
         ctx.contains("force-released by") && ctx.contains("A crashed; unblocking B"),
         "{ctx}"
@@ -498,10 +495,7 @@ fn a_damaged_or_newer_store_is_refused_and_the_hook_still_answers() {
             &repo.claude_payload(B, None, "Edit", "src/lib.rs"),
         );
         assert_eq!(out.code, 0);
-        let ctx = out.json()["hookSpecificOutput"]["additionalContext"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
+        let ctx = out.context();
         assert!(
             ctx.contains("lock-check") && ctx.contains("on_error = allow"),
             "{damage}: {ctx}"
@@ -655,9 +649,6 @@ fn guests_built_against_0_1_0_still_load_and_reservations_need_a_grant() {
         &["hook", "claude"],
         &repo.claude_payload(B, None, "Edit", "src/lib.rs"),
     );
-    let ctx = out.json()["hookSpecificOutput"]["additionalContext"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let ctx = out.context();
     assert!(ctx.contains("1 holder(s)"), "{ctx}");
 }

@@ -157,6 +157,17 @@ impl Out {
         )
     }
 
+    /// Claude's `hookSpecificOutput.additionalContext` (empty if none).
+    pub fn context(&self) -> String {
+        if self.stdout.is_empty() {
+            return String::new();
+        }
+        self.json()["hookSpecificOutput"]["additionalContext"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
     /// The stdout as JSON (panics if it is not exactly one JSON object).
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.stdout)

@@ -7,7 +7,7 @@ use std::time::Duration;
 use rusqlite::{params, Connection, Transaction};
 use serde::Serialize;
 
-use super::query::hold_row;
+use super::query::{hold_row, HOLD_COLUMNS};
 use super::{Context, Hold, ReserveError};
 use crate::store::{Store, StoreError};
 
@@ -268,13 +268,11 @@ pub fn list(
     ctx: &Context,
 ) -> Result<Vec<Hold>, ReserveError> {
     let mut st = conn
-        .prepare_cached(
-            "SELECT r.id, r.agent, COALESCE(a.name, r.agent), r.patterns, r.mode, r.reason, r.auto,
-                    r.created_ms, r.expires_ms, COALESCE(a.last_seen_ms, 0), r.ttl_ms
-             FROM reservations r LEFT JOIN agents a ON a.id = r.agent
+        .prepare_cached(&format!(
+            "SELECT {HOLD_COLUMNS} FROM reservations r LEFT JOIN agents a ON a.id = r.agent
              WHERE r.released_ms IS NULL AND r.expires_ms > ?1 AND (?2 IS NULL OR r.agent = ?2)
-             ORDER BY r.id",
-        )
+             ORDER BY r.id"
+        ))
         .map_err(sql)?;
     let rows = st
         .query_map(params![now, agent], |r| hold_row(r, now, ctx))

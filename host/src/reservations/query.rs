@@ -29,7 +29,8 @@ pub fn ancestors(q: &str) -> Vec<String> {
     out
 }
 
-const HOLD_COLUMNS: &str =
+/// The columns [`hold_row`] reads, from `reservations r` joined with `agents a`.
+pub(super) const HOLD_COLUMNS: &str =
     "r.id, r.agent, COALESCE(a.name, r.agent), r.patterns, r.mode, r.reason, r.auto,
      r.created_ms, r.expires_ms, COALESCE(a.last_seen_ms, 0), r.ttl_ms";
 
