@@ -78,7 +78,7 @@ cd "$SCRATCH"
 live_reservations() {
   "$HOOKGATE" locks --json | python3 -c 'import json, sys
 rs = json.load(sys.stdin)["reservations"]; auto = sum(bool(r.get("auto")) for r in rs)
-print(len(rs), f"({auto} auto)" if auto else "", end="")'
+print(len(rs), f"({auto} auto)", end="") if auto else print(len(rs), end="")'
 }
 # The Edit hook itself auto-reserves src/lib.rs for its session, hence "(1 auto)" after timing.
 POPULATED="none populated: RESERVATIONS=0"

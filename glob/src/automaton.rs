@@ -198,3 +198,40 @@ impl Graph {
         }
     }
 }
+
+/// Does `alt` match `path`? A direct simulation of the alternative's
+/// automaton, for the rare bodies `fast-glob` would read differently.
+pub(crate) fn matches(alt: &Alternative, path: &str) -> bool {
+    let mut g = Graph::default();
+    let (start, accept) = g.alternative(alt);
+    let closure = |set: &mut Vec<u32>| {
+        let mut i = 0;
+        while i < set.len() {
+            for &e in &g.states[set[i] as usize].eps {
+                if !set.contains(&e) {
+                    set.push(e);
+                }
+            }
+            i += 1;
+        }
+    };
+    let mut cur = vec![start];
+    closure(&mut cur);
+    for (i, &b) in path.as_bytes().iter().enumerate() {
+        let b = if i == 0 && b == b'/' { ROOT } else { b };
+        let mut next: Vec<u32> = Vec::new();
+        for &s in &cur {
+            for (set, to) in &g.states[s as usize].edges {
+                if set.contains(b) && !next.contains(to) {
+                    next.push(*to);
+                }
+            }
+        }
+        closure(&mut next);
+        if next.is_empty() {
+            return false;
+        }
+        cur = next;
+    }
+    cur.iter().any(|s| accept.contains(s))
+}

@@ -144,6 +144,12 @@ impl Alternative {
     }
 
     fn matches(&self, path: &str) -> bool {
+        if !self.literal && !self.verbatim && self.body.starts_with('!') {
+            // fast-glob reads a leading `!` as negation; here it is a plain
+            // character (the set's own `!` was already taken off), so match
+            // with the automaton the overlap check uses.
+            return automaton::matches(self, path);
+        }
         let path_absolute = path.starts_with('/');
         if self.absolute != path_absolute {
             // A relative `**/…` pattern also reaches outside the repository.

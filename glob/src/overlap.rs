@@ -356,6 +356,21 @@ mod tests {
     }
 
     #[test]
+    fn a_body_starting_with_bang_is_a_plain_character() {
+        // Found by the reservation_overlap fuzz target: `!!/**` excludes the
+        // paths matching `!/**` (a directory named `!`), nothing else.
+        let a = PatternSet::new(&["IIIIIII", "!!/**"], true).unwrap();
+        let b = set(&["**"]);
+        let w = overlap(&a, &b).unwrap().unwrap();
+        assert!(a.matches(&w.to_lowercase()) && b.matches(&w));
+        assert!(a.matches("iiiiiii"));
+        let bang = set(&["!!x*"]);
+        assert!(bang.is_empty());
+        let p = set(&["{!a,b}*"]);
+        assert!(p.matches("!ab") && p.matches("bz") && !p.matches("az"));
+    }
+
+    #[test]
     fn hostile_overlaps_stay_bounded() {
         let star16 = "*a".repeat(16);
         let braces = "{a,b,c,d}{a,b,c,d}{a,b,c,d}{a,b,c,d}";
