@@ -72,10 +72,12 @@ pub fn write(tx: &Transaction<'_>, db: &Path, now: i64) -> Result<(), StoreError
             let name: String = r.get(1).map_err(sql(db))?;
             let seen: i64 = r.get(2).map_err(sql(db))?;
             let notices: i64 = r.get(3).map_err(sql(db))?;
+            let platform: String = r.get(4).map_err(sql(db))?;
             out.push_str(&format!(
-                "A\t{}\t{}\t{seen}\t{notices}\n",
+                "A\t{}\t{}\t{seen}\t{notices}\t{}\n",
                 enc(&id),
-                enc(&name)
+                enc(&name),
+                enc(&platform)
             ));
         }
     }
@@ -145,6 +147,17 @@ pub struct SnapAgent {
 pub struct Snapshot {
     text: String,
     agents: Vec<SnapAgent>,
+    /// Each `R` line: byte ranges of its prefix, agent and literal fields
+    /// and of the line after `R\t`, found once when the file is read.
+    rows: Vec<Row>,
+}
+
+#[derive(Debug, Clone)]
+struct Row {
+    prefix: std::ops::Range<usize>,
+    agent: std::ops::Range<usize>,
+    literal: std::ops::Range<usize>,
+    line: std::ops::Range<usize>,
 }
 
 fn dec(s: &str) -> Option<String> {
@@ -160,23 +173,42 @@ impl Snapshot {
             return None;
         }
         let mut agents = Vec::new();
-        for line in text.lines().skip(1) {
-            let Some(rest) = line.strip_prefix("A\t") else {
-                continue;
-            };
-            let f: Vec<&str> = rest.split('\t').collect();
-            if f.len() != 5 {
-                return None;
+        let mut rows = Vec::new();
+        let mut offset = 0;
+        for line in text.split_inclusive('\n') {
+            let start = offset;
+            offset += line.len();
+            let line = line.strip_suffix('\n').unwrap_or(line);
+            if let Some(rest) = line.strip_prefix("A\t") {
+                let f: Vec<&str> = rest.split('\t').collect();
+                if f.len() != 5 {
+                    return None;
+                }
+                agents.push(SnapAgent {
+                    id: dec(f[0])?,
+                    name: dec(f[1])?,
+                    last_seen_ms: f[2].parse().ok()?,
+                    notices: f[3].parse().ok()?,
+                    platform: dec(f[4])?,
+                });
+            } else if let Some(rest) = line.strip_prefix("R\t") {
+                // prefix \t id \t agent \t literal \t …
+                let base = start + 2;
+                let mut ends = rest.match_indices('\t').map(|(i, _)| base + i);
+                let (Some(e0), Some(e1), Some(e2), Some(e3)) =
+                    (ends.next(), ends.next(), ends.next(), ends.next())
+                else {
+                    return None;
+                };
+                rows.push(Row {
+                    prefix: base..e0,
+                    agent: e1 + 1..e2,
+                    literal: e2 + 1..e3,
+                    line: base..start + line.len(),
+                });
             }
-            agents.push(SnapAgent {
-                id: dec(f[0])?,
-                name: dec(f[1])?,
-                last_seen_ms: f[2].parse().ok()?,
-                notices: f[3].parse().ok()?,
-                platform: dec(f[4])?,
-            });
         }
-        Some(Snapshot { text, agents })
+        Some(Snapshot { text, agents, rows })
     }
 
     /// An agent by id.
@@ -227,20 +259,12 @@ impl Snapshot {
             }
         });
         let mut out: Vec<Hold> = Vec::new();
-        for line in self.text.lines().skip(1) {
-            let Some(rest) = line.strip_prefix("R\t") else {
-                continue;
-            };
-            // Filter on the prefix, the agent and the literal before parsing.
-            let mut cheap = rest.splitn(5, '\t');
-            let (Some(prefix), Some(_), Some(agent), Some(literal)) =
-                (cheap.next(), cheap.next(), cheap.next(), cheap.next())
-            else {
-                return None;
-            };
-            if !keep(prefix) || !agent_filter(agent) {
+        let t = &self.text;
+        for row in &self.rows {
+            if !keep(&t[row.prefix.clone()]) || !agent_filter(&t[row.agent.clone()]) {
                 continue;
             }
+            let literal = &t[row.literal.clone()];
             if let Some(path) = &file {
                 if literal.len() > 2 {
                     let lit: String = dec(literal)?;
@@ -250,7 +274,7 @@ impl Snapshot {
                     }
                 }
             }
-            let f: Vec<&str> = rest.splitn(11, '\t').collect();
+            let f: Vec<&str> = t[row.line.clone()].splitn(11, '\t').collect();
             if f.len() != 11 {
                 return None;
             }
@@ -307,5 +331,116 @@ impl Snapshot {
     pub fn own(&self, agent: &str, now: i64, ctx: &Context) -> Option<Vec<Hold>> {
         let me = enc(agent);
         self.select(now, ctx, |_| true, |a| a == me, None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Agent;
+    use crate::policy::{PresenceSettings, ReservationSettings};
+    use crate::reservations::{acquire, Grant, Request};
+    use crate::store::{now_ms, Store};
+
+    fn ctx() -> Context {
+        Context {
+            fold: false,
+            settings: ReservationSettings::default(),
+            presence: PresenceSettings::default(),
+        }
+    }
+
+    #[test]
+    fn a_write_leaves_a_snapshot_that_reads_back_the_same_holds() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("state.db");
+        let mut store = Store::open(&db).unwrap();
+        let a = Agent::from_session("agent\ta", None, None);
+        let reqs = [
+            vec!["src/auth/**".to_string()],
+            vec!["**/gen/**".to_string(), "!**/gen/keep/**".to_string()],
+            vec!["docs/{a,b}.md".to_string()],
+        ];
+        for (i, patterns) in reqs.iter().enumerate() {
+            let req = Request {
+                patterns: patterns.clone(),
+                mode: if i == 0 {
+                    Mode::Exclusive
+                } else {
+                    Mode::Shared
+                },
+                ttl_ms: 60_000,
+                reason: format!("reason \"{i}\"\twith\ttabs"),
+                auto: false,
+            };
+            assert!(matches!(
+                acquire(&mut store, &a, "claude", &req, &ctx()).unwrap(),
+                Grant::Granted { .. }
+            ));
+        }
+        let snap = Snapshot::read(&db).expect("a snapshot that parses");
+        let me = snap.agent("agent\ta").expect("the agent");
+        assert_eq!(me.platform, "claude");
+        assert_eq!(me.notices, 0);
+        let now = now_ms();
+        let own = snap.own("agent\ta", now, &ctx()).expect("parses");
+        let sql =
+            crate::reservations::list(store.connection(), Some("agent\ta"), now, &ctx()).unwrap();
+        let key = |h: &Hold| {
+            (
+                h.id,
+                h.patterns.clone(),
+                h.mode.as_str(),
+                h.reason.clone(),
+                h.expires_ms,
+                h.ttl_ms,
+            )
+        };
+        let mut x: Vec<_> = own.iter().map(key).collect();
+        let mut y: Vec<_> = sql.iter().map(key).collect();
+        x.sort();
+        y.sort();
+        assert_eq!(x, y);
+        // Another agent's view: candidates by prefix, as the SQL index finds them.
+        let c = snap
+            .candidates(
+                &["src/auth/login.py".into()],
+                "other",
+                now,
+                &ctx(),
+                Some("src/auth/login.py"),
+            )
+            .unwrap();
+        let ids: Vec<i64> = c.iter().map(|h| h.id).collect();
+        assert!(ids.contains(
+            &own.iter()
+                .find(|h| h.patterns[0] == "src/auth/**")
+                .unwrap()
+                .id
+        ));
+        assert!(
+            !c.iter().any(|h| h.patterns[0] == "**/gen/**"),
+            "skipped by its literal"
+        );
+        assert!(
+            !c.iter().any(|h| h.patterns[0].starts_with("docs")),
+            "another prefix"
+        );
+        assert!(
+            snap.candidates(&["x".into()], "agent\ta", now, &ctx(), None)
+                .unwrap()
+                .is_empty(),
+            "own holds are not candidates"
+        );
+    }
+
+    #[test]
+    fn a_damaged_snapshot_reads_as_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("state.db");
+        std::fs::write(path_for(&db), "hookgate-leases 3 1\nA\tbroken\n").unwrap();
+        assert!(Snapshot::read(&db).is_none());
+        std::fs::write(path_for(&db), "something else").unwrap();
+        assert!(Snapshot::read(&db).is_none());
     }
 }
