@@ -481,6 +481,7 @@ fn a_damaged_or_newer_store_is_refused_and_the_hook_still_answers() {
             }
         }
         let _ = std::fs::remove_file(db.with_file_name("state.db.leases"));
+        let _ = std::fs::remove_file(db.with_file_name("state.db.agents"));
         let out = repo.run_as(B, &["reserve", "src/**"]);
         assert_eq!(out.code, 1, "{damage}: {out:?}");
         let expect = if damage == "newer" {
@@ -525,7 +526,12 @@ fn a_damaged_or_newer_store_is_refused_and_the_hook_still_answers() {
                 conn.execute_batch("PRAGMA user_version = 99;").unwrap();
             }
             _ => {
-                for f in ["state.db-wal", "state.db-shm", "state.db.leases"] {
+                for f in [
+                    "state.db-wal",
+                    "state.db-shm",
+                    "state.db.leases",
+                    "state.db.agents",
+                ] {
                     let _ = std::fs::remove_file(db.with_file_name(f));
                 }
                 std::fs::write(&db, vec![0x5au8; 8192]).unwrap();

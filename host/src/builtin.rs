@@ -21,27 +21,51 @@ pub struct Builtin {
     pub host_config: &'static [(&'static str, &'static str)],
     /// Host interfaces it is granted by default.
     pub grants: &'static [&'static str],
+    /// Event contents it runs on by default (policy `when`).
+    pub when: &'static [&'static str],
 }
 
 /// Configuration keys the host sets for a built-in validator.
 type HostConfig = &'static [(&'static str, &'static str)];
 
-/// (validator, component, host-set configuration, default grants).
-const VALIDATORS: &[(&str, &str, HostConfig, &[&str])] = &[
+/// One built-in: (validator, component, host-set configuration, default
+/// grants, default `when`).
+type Entry = (
+    &'static str,
+    &'static str,
+    HostConfig,
+    &'static [&'static str],
+    &'static [&'static str],
+);
+
+const VALIDATORS: &[Entry] = &[
     (
         "lock-check",
         "builtins",
         &[("access", "locks")],
         &["reservations"],
+        &["writes", "reads"],
     ),
-    ("write-guard", "builtins", &[("access", "write")], &[]),
-    ("read-guard", "builtins", &[("access", "read")], &[]),
+    (
+        "write-guard",
+        "builtins",
+        &[("access", "write")],
+        &[],
+        &["writes"],
+    ),
+    (
+        "read-guard",
+        "builtins",
+        &[("access", "read")],
+        &[],
+        &["reads"],
+    ),
 ];
 
 /// Look a built-in validator up by name.
 pub fn find(name: &str) -> Option<Builtin> {
-    let &(name, component, host_config, grants) =
-        VALIDATORS.iter().find(|(n, _, _, _)| *n == name)?;
+    let &(name, component, host_config, grants, when) =
+        VALIDATORS.iter().find(|(n, ..)| *n == name)?;
     let &(_, wasm, sha256) = BUILTIN_COMPONENTS
         .iter()
         .find(|(c, _, _)| *c == component)?;
@@ -52,12 +76,13 @@ pub fn find(name: &str) -> Option<Builtin> {
         sha256,
         host_config,
         grants,
+        when,
     })
 }
 
 /// Names of all built-in validators.
 pub fn names() -> Vec<&'static str> {
-    VALIDATORS.iter().map(|(n, _, _, _)| *n).collect()
+    VALIDATORS.iter().map(|(n, ..)| *n).collect()
 }
 
 #[cfg(test)]

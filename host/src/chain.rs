@@ -263,7 +263,7 @@ impl Runtime {
         let mut findings = Vec::new();
         let mut runs = Vec::new();
         let mut claims = Vec::new();
-        for spec in &policy.validators {
+        for spec in policy.validators.iter().filter(|s| s.wants(event)) {
             let start = Instant::now();
             let mut compiled_now = false;
             let mut load_us = 0;

@@ -283,16 +283,26 @@ pub fn handle(adapter: &dyn Adapter, input: &str, opts: &HookOptions) -> HookRes
         };
     }
 
-    let mut verdict = match Runtime::new(cache_dir) {
-        Ok(rt) => {
-            phases.mark("engine");
-            let v = rt.run_with(&policy, &event, view.clone());
-            if opts.one_shot {
-                std::mem::forget(rt);
-            }
-            v
+    let mut verdict = if !policy.validators.iter().any(|v| v.wants(&event)) {
+        // No validator runs on what this event carries: no engine needed.
+        Verdict {
+            decision: Outcome::Allow,
+            findings: Vec::new(),
+            runs: Vec::new(),
+            claims: Vec::new(),
         }
-        Err(e) => Verdict::failure("runtime", policy.on_error, e),
+    } else {
+        match Runtime::new(cache_dir) {
+            Ok(rt) => {
+                phases.mark("engine");
+                let v = rt.run_with(&policy, &event, view.clone());
+                if opts.one_shot {
+                    std::mem::forget(rt);
+                }
+                v
+            }
+            Err(e) => Verdict::failure("runtime", policy.on_error, e),
+        }
     };
     drop(view);
     if let Some(lease) = &lease {

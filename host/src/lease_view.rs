@@ -53,17 +53,14 @@ impl LeaseView {
         let mut view = LeaseView {
             db: path.to_path_buf(),
             store: None,
-            snap: Snapshot::read(path),
+            snap: Snapshot::read_agents(path),
             agent: event.agent.id.clone(),
             ctx,
             root: event.repo_root.as_ref().map(std::path::PathBuf::from),
         };
         if let Some(snap) = &view.snap {
             if let Some(me) = snap.agent(&event.agent.id) {
-                let renew_due = ctx.settings.renew_on_activity
-                    && snap
-                        .own(&event.agent.id, now, &ctx)
-                        .is_none_or(|v| v.iter().any(|h| h.expires_ms < now + h.ttl_ms / 2));
+                let renew_due = ctx.settings.renew_on_activity && me.renew_at_ms <= now;
                 if me.last_seen_ms > now - HEARTBEAT_MS
                     && me.notices == 0
                     && !renew_due
@@ -98,7 +95,7 @@ impl LeaseView {
                 reservations::pending_notices(tx, &event.agent.id, now).map_err(store_err)?;
             Ok(Heartbeat { name, notices })
         })?;
-        view.snap = Snapshot::read(path);
+        view.snap = Snapshot::read_agents(path);
         view.store = Some(store);
         Ok((view, hb))
     }
@@ -115,14 +112,22 @@ impl LeaseView {
 
     /// Live reservations of other agents that could overlap `set`: from the
     /// snapshot, or from SQLite when there is none.
+    /// The snapshot with its reservations read (once).
+    fn rows(&mut self) -> Option<&Snapshot> {
+        let db = self.db.clone();
+        let snap = self.snap.as_mut()?;
+        snap.load_rows(&db)?;
+        Some(snap)
+    }
+
     fn candidates(&mut self, set: &PatternSet, now: i64) -> Result<Vec<Hold>, String> {
-        if let Some(snap) = &self.snap {
+        let (agent, ctx) = (self.agent.clone(), self.ctx);
+        if let Some(snap) = self.rows() {
             let file = set.exact_files().filter(|f| f.len() == 1).map(|f| f[0]);
-            if let Some(c) = snap.candidates(&set.prefixes(), &self.agent, now, &self.ctx, file) {
+            if let Some(c) = snap.candidates(&set.prefixes(), &agent, now, &ctx, file) {
                 return Ok(c);
             }
         }
-        let (agent, ctx) = (self.agent.clone(), self.ctx);
         let store = self.store().map_err(|e| e.to_string())?;
         reservations::list(store.connection(), None, now, &ctx)
             .map(|v| v.into_iter().filter(|h| h.agent != agent).collect())
@@ -130,12 +135,12 @@ impl LeaseView {
     }
 
     fn own(&mut self, now: i64) -> Vec<Hold> {
-        if let Some(snap) = &self.snap {
-            if let Some(v) = snap.own(&self.agent, now, &self.ctx) {
+        let (agent, ctx) = (self.agent.clone(), self.ctx);
+        if let Some(snap) = self.rows() {
+            if let Some(v) = snap.own(&agent, now, &ctx) {
                 return v;
             }
         }
-        let (agent, ctx) = (self.agent.clone(), self.ctx);
         match self.store() {
             Ok(store) => {
                 reservations::list(store.connection(), Some(&agent), now, &ctx).unwrap_or_default()

@@ -6,9 +6,47 @@ use std::process::ExitCode;
 use hookgate::hook::{handle_platform, MAX_PAYLOAD};
 use hookgate::platform::PLATFORMS;
 
-use super::Cli;
+use hookgate::hook::HookOptions;
 
-pub fn run(cli: &Cli, platform: &str, event: Option<String>) -> ExitCode {
+/// `hook <platform> [--event E]` with at most the global flags, parsed
+/// without building clap's command tree (about 50 µs of every hook); any
+/// other shape returns `None` and goes through clap.
+pub fn fast_args(args: &[String]) -> Option<(String, HookOptions)> {
+    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
+    let mut opts = HookOptions {
+        policy: env("HOOKGATE_POLICY").map(Into::into),
+        store: env("HOOKGATE_STORE").map(Into::into),
+        agent: env("HOOKGATE_AGENT").and_then(|v| v.into_string().ok()),
+        audit: true,
+        one_shot: true,
+        ..HookOptions::default()
+    };
+    let mut it = args.iter();
+    if it.next()? != "hook" {
+        return None;
+    }
+    let mut platform = None;
+    while let Some(a) = it.next() {
+        let (flag, inline) = match a.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f, Some(v.to_string())),
+            _ => (a.as_str(), None),
+        };
+        let mut value = || inline.clone().or_else(|| it.next().cloned());
+        match flag {
+            "--event" => opts.event_flag = Some(value()?),
+            "--store" => opts.store = Some(value()?.into()),
+            "--agent" => opts.agent = Some(value()?),
+            "--policy" => opts.policy = Some(value()?.into()),
+            "--json" if inline.is_none() => {}
+            f if f.starts_with('-') => return None,
+            p if platform.is_none() => platform = Some(p.to_string()),
+            _ => return None,
+        }
+    }
+    Some((platform?, opts))
+}
+
+pub fn run(platform: &str, opts: HookOptions) -> ExitCode {
     if !PLATFORMS.contains(&platform) {
         eprintln!(
             "hookgate: unknown platform `{platform}`; use one of {}",
@@ -31,7 +69,6 @@ pub fn run(cli: &Cli, platform: &str, event: Option<String>) -> ExitCode {
             String::new()
         }
     };
-    let opts = cli.hook_options(event, true);
     // Whatever happens inside, the platform gets a valid answer.
     let result = std::panic::catch_unwind(|| handle_platform(platform, &text, &opts));
     match result {
@@ -53,5 +90,31 @@ pub fn run(cli: &Cli, platform: &str, event: Option<String>) -> ExitCode {
             eprintln!("hookgate: internal error (panic); allowing so the agent is not wedged");
             ExitCode::SUCCESS
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Option<(String, HookOptions)> {
+        fast_args(&args.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn the_fast_path_takes_only_what_clap_would_take_the_same_way() {
+        let (p, o) = parse(&["hook", "claude", "--event", "PreToolUse"]).unwrap();
+        assert_eq!(
+            (p.as_str(), o.event_flag.as_deref()),
+            ("claude", Some("PreToolUse"))
+        );
+        let (_, o) = parse(&["hook", "--event=Stop", "claude", "--store", "/s.db"]).unwrap();
+        assert_eq!(o.event_flag.as_deref(), Some("Stop"));
+        assert_eq!(o.store.as_deref(), Some(std::path::Path::new("/s.db")));
+        assert!(parse(&["hook"]).is_none());
+        assert!(parse(&["hook", "claude", "--help"]).is_none());
+        assert!(parse(&["hook", "claude", "extra"]).is_none());
+        assert!(parse(&["hook", "claude", "--event"]).is_none());
+        assert!(parse(&["explain", "claude"]).is_none());
     }
 }

@@ -187,6 +187,10 @@ pub fn parse_duration(s: &str) -> anyhow::Result<Duration> {
 
 /// Entry point.
 pub fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some((platform, opts)) = hook::fast_args(&args) {
+        return hook::run(&platform, opts);
+    }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -200,7 +204,7 @@ pub fn main() -> ExitCode {
         Command::Hook {
             ref platform,
             ref event,
-        } => return hook::run(&cli, platform, event.clone()),
+        } => return hook::run(platform, cli.hook_options(event.clone(), true)),
         Command::Explain {
             ref platform,
             ref event,

@@ -118,6 +118,11 @@ pub struct ValidatorFile {
     pub limits: Option<LimitsFile>,
     /// Pass the platform's raw payload to the guest (costly for large writes).
     pub raw_json: Option<bool>,
+    /// Run only on events that carry one of these: `writes` (written or
+    /// deleted paths), `reads`, `command`, `prompt`. Empty or absent: every
+    /// event (built-ins name theirs).
+    #[schemars(with = "Option<Vec<String>>")]
+    pub when: Option<Spanned<Vec<String>>>,
     /// Host interfaces the guest may call beyond the event: `reservations`.
     #[schemars(with = "Option<Vec<String>>")]
     pub grants: Option<Spanned<Vec<String>>>,

@@ -186,6 +186,23 @@ pub struct ValidatorSpec {
     pub config_json: String,
     /// Host interfaces granted beyond the event (`reservations`).
     pub grants: Vec<String>,
+    /// Event contents that make it run (`writes`, `reads`, `command`,
+    /// `prompt`); empty: every event.
+    pub when: Vec<String>,
+}
+
+impl ValidatorSpec {
+    /// Does `event` carry something this validator runs on?
+    pub fn wants(&self, event: &crate::event::Event) -> bool {
+        self.when.is_empty()
+            || self.when.iter().any(|w| match w.as_str() {
+                "writes" => !event.writes.is_empty() || !event.deletes.is_empty(),
+                "reads" => !event.reads.is_empty(),
+                "command" => event.command.is_some(),
+                "prompt" => event.prompt.is_some(),
+                _ => true,
+            })
+    }
 }
 
 impl ValidatorSpec {
@@ -263,6 +280,9 @@ impl Default for PresenceSettings {
 
 /// Host interfaces a policy can grant to a validator.
 pub const GRANTS: &[&str] = &["reservations"];
+
+/// What `when` may name.
+pub const WHEN: &[&str] = &["writes", "reads", "command", "prompt"];
 
 /// The effective policy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -466,6 +486,20 @@ pub fn parse_layer(layer: &Layer) -> Result<PolicyFile, Vec<Diagnostic>> {
                 }
             }
         }
+        if let Some(w) = &v.when {
+            for name in w.get_ref() {
+                if !WHEN.contains(&name.as_str()) {
+                    d.at(
+                        w.span(),
+                        format!("unknown `when` value `{name}`"),
+                        Some(format!(
+                            "use any of {}, or [] for every event",
+                            WHEN.join(", ")
+                        )),
+                    );
+                }
+            }
+        }
         if let Some(g) = &v.grants {
             for name in g.get_ref() {
                 if !GRANTS.contains(&name.as_str()) {
@@ -556,6 +590,7 @@ struct Merging {
     limits: Limits,
     raw_json: bool,
     grants: Option<Vec<String>>,
+    when: Option<Vec<String>>,
     rules: BTreeMap<String, Stage>,
     tiers: Option<Vec<file::TierFile>>,
     config: Option<toml::Table>,
@@ -632,6 +667,7 @@ pub fn load(layers: &[Layer]) -> Result<Policy, PolicyError> {
                         limits: Limits::default(),
                         raw_json: false,
                         grants: None,
+                        when: None,
                         rules: BTreeMap::new(),
                         tiers: None,
                         config: None,
@@ -661,6 +697,9 @@ pub fn load(layers: &[Layer]) -> Result<Policy, PolicyError> {
             m.raw_json = v.raw_json.unwrap_or(m.raw_json);
             if let Some(g) = v.grants {
                 m.grants = Some(g.into_inner());
+            }
+            if let Some(w) = v.when {
+                m.when = Some(w.into_inner());
             }
             if let Some(r) = v.rules {
                 m.rules.extend(r);
@@ -723,8 +762,16 @@ pub fn load(layers: &[Layer]) -> Result<Policy, PolicyError> {
                     .map(|b| b.grants.iter().map(|g| (*g).to_string()).collect())
                     .unwrap_or_default(),
             };
+            let when = match m.when {
+                Some(w) => w,
+                None => builtin::find(&m.name)
+                    .filter(|_| m.source == Source::Builtin)
+                    .map(|b| b.when.iter().map(|g| (*g).to_string()).collect())
+                    .unwrap_or_default(),
+            };
             ValidatorSpec {
                 grants,
+                when,
                 name: m.name,
                 source: m.source,
                 stage,

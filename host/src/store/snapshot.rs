@@ -32,13 +32,38 @@ use super::StoreError;
 use crate::presence::State;
 use crate::reservations::{Context, Hold, Mode};
 
-const MAGIC: &str = "hookgate-leases 3";
+const MAGIC: &str = "hookgate-leases 4";
 
-/// The snapshot beside the database at `db`.
+/// The snapshot beside the database at `db`: its reservations.
 pub fn path_for(db: &Path) -> PathBuf {
+    beside(db, ".leases")
+}
+
+/// Its agents (small: every hook reads it for the heartbeat).
+pub fn agents_path_for(db: &Path) -> PathBuf {
+    beside(db, ".agents")
+}
+
+fn beside(db: &Path, suffix: &str) -> PathBuf {
     let mut name = db.file_name().map(|n| n.to_os_string()).unwrap_or_default();
-    name.push(".leases");
+    name.push(suffix);
     db.with_file_name(name)
+}
+
+/// Replace `target` with `text` atomically (temporary file, then rename).
+fn replace(target: &Path, text: &str) -> Result<(), StoreError> {
+    let io = |e| StoreError::Io {
+        path: target.to_path_buf(),
+        source: e,
+    };
+    let dir = target.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".leases-")
+        .tempfile_in(dir)
+        .map_err(io)?;
+    tmp.write_all(text.as_bytes()).map_err(io)?;
+    tmp.persist(target).map_err(|e| io(e.error))?;
+    Ok(())
 }
 
 fn enc(s: &str) -> String {
@@ -56,25 +81,33 @@ fn sql(db: &Path) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
 /// transaction, before the commit).
 pub fn write(tx: &Transaction<'_>, db: &Path, now: i64) -> Result<(), StoreError> {
     let mut out = String::with_capacity(4096);
+    let mut agents_out = String::with_capacity(1024);
     out.push_str(&format!("{MAGIC} {now}\n"));
+    agents_out.push_str(&format!("{MAGIC} {now}\n"));
     {
         let mut st = tx
             .prepare_cached(
                 "SELECT a.id, a.name, a.last_seen_ms,
                         (SELECT COUNT(*) FROM notices n WHERE n.agent = a.id AND n.delivered_ms IS NULL),
-                        a.platform
+                        a.platform,
+                        (SELECT MIN(r.expires_ms - r.ttl_ms / 2) FROM reservations r
+                          WHERE r.agent = a.id AND r.released_ms IS NULL AND r.expires_ms > ?1)
                  FROM agents a",
             )
             .map_err(sql(db))?;
-        let mut rows = st.query([]).map_err(sql(db))?;
+        let mut rows = st.query(params![now]).map_err(sql(db))?;
         while let Some(r) = rows.next().map_err(sql(db))? {
             let id: String = r.get(0).map_err(sql(db))?;
             let name: String = r.get(1).map_err(sql(db))?;
             let seen: i64 = r.get(2).map_err(sql(db))?;
             let notices: i64 = r.get(3).map_err(sql(db))?;
             let platform: String = r.get(4).map_err(sql(db))?;
-            out.push_str(&format!(
-                "A\t{}\t{}\t{seen}\t{notices}\t{}\n",
+            let renew_at: i64 = r
+                .get::<_, Option<i64>>(5)
+                .map_err(sql(db))?
+                .unwrap_or(i64::MAX);
+            agents_out.push_str(&format!(
+                "A\t{}\t{}\t{seen}\t{notices}\t{}\t{renew_at}\n",
                 enc(&id),
                 enc(&name),
                 enc(&platform)
@@ -112,18 +145,8 @@ pub fn write(tx: &Transaction<'_>, db: &Path, now: i64) -> Result<(), StoreError
             ));
         }
     }
-    let target = path_for(db);
-    let io = |e| StoreError::Io {
-        path: target.clone(),
-        source: e,
-    };
-    let dir = target.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".leases-")
-        .tempfile_in(dir)
-        .map_err(io)?;
-    tmp.write_all(out.as_bytes()).map_err(io)?;
-    tmp.persist(&target).map_err(|e| io(e.error))?;
+    replace(&path_for(db), &out)?;
+    replace(&agents_path_for(db), &agents_out)?;
     Ok(())
 }
 
@@ -140,6 +163,9 @@ pub struct SnapAgent {
     pub notices: i64,
     /// Platform of its last hook (`cli` if only commands).
     pub platform: String,
+    /// When the first of its leases is due for renewal on activity (half
+    /// its TTL left), ms; `i64::MAX` when it holds none.
+    pub renew_at_ms: i64,
 }
 
 /// A snapshot read from disk.
@@ -150,6 +176,8 @@ pub struct Snapshot {
     /// Each `R` line: byte ranges of its prefix, agent and literal fields
     /// and of the line after `R\t`, found once when the file is read.
     rows: Vec<Row>,
+    /// `rows` were read.
+    loaded: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -168,47 +196,79 @@ impl Snapshot {
     /// Read the snapshot beside `db`; `None` when it is missing or unreadable
     /// (callers then use SQLite, which writes a new one).
     pub fn read(db: &Path) -> Option<Snapshot> {
-        let text = std::fs::read_to_string(path_for(db)).ok()?;
+        let mut s = Snapshot::read_agents(db)?;
+        s.load_rows(db)?;
+        Some(s)
+    }
+
+    /// Read only the agents (what every hook needs); the reservations are
+    /// read by [`Snapshot::load_rows`] when an event needs them.
+    pub fn read_agents(db: &Path) -> Option<Snapshot> {
+        let text = std::fs::read_to_string(agents_path_for(db)).ok()?;
         if !text.starts_with(MAGIC) {
             return None;
         }
         let mut agents = Vec::new();
+        for line in text.lines().skip(1) {
+            let rest = line.strip_prefix("A\t")?;
+            let f: Vec<&str> = rest.split('\t').collect();
+            if f.len() != 6 {
+                return None;
+            }
+            agents.push(SnapAgent {
+                id: dec(f[0])?,
+                name: dec(f[1])?,
+                last_seen_ms: f[2].parse().ok()?,
+                notices: f[3].parse().ok()?,
+                platform: dec(f[4])?,
+                renew_at_ms: f[5].parse().ok()?,
+            });
+        }
+        Some(Snapshot {
+            text: String::new(),
+            agents,
+            rows: Vec::new(),
+            loaded: false,
+        })
+    }
+
+    /// Read the reservations; `None` when missing or damaged.
+    pub fn load_rows(&mut self, db: &Path) -> Option<()> {
+        if self.loaded {
+            return Some(());
+        }
+        let text = std::fs::read_to_string(path_for(db)).ok()?;
+        if !text.starts_with(MAGIC) {
+            return None;
+        }
         let mut rows = Vec::new();
         let mut offset = 0;
         for line in text.split_inclusive('\n') {
             let start = offset;
             offset += line.len();
             let line = line.strip_suffix('\n').unwrap_or(line);
-            if let Some(rest) = line.strip_prefix("A\t") {
-                let f: Vec<&str> = rest.split('\t').collect();
-                if f.len() != 5 {
-                    return None;
-                }
-                agents.push(SnapAgent {
-                    id: dec(f[0])?,
-                    name: dec(f[1])?,
-                    last_seen_ms: f[2].parse().ok()?,
-                    notices: f[3].parse().ok()?,
-                    platform: dec(f[4])?,
-                });
-            } else if let Some(rest) = line.strip_prefix("R\t") {
-                // prefix \t id \t agent \t literal \t …
-                let base = start + 2;
-                let mut ends = rest.match_indices('\t').map(|(i, _)| base + i);
-                let (Some(e0), Some(e1), Some(e2), Some(e3)) =
-                    (ends.next(), ends.next(), ends.next(), ends.next())
-                else {
-                    return None;
-                };
-                rows.push(Row {
-                    prefix: base..e0,
-                    agent: e1 + 1..e2,
-                    literal: e2 + 1..e3,
-                    line: base..start + line.len(),
-                });
-            }
+            let Some(rest) = line.strip_prefix("R\t") else {
+                continue;
+            };
+            // prefix \t id \t agent \t literal \t …
+            let base = start + 2;
+            let mut ends = rest.match_indices('\t').map(|(i, _)| base + i);
+            let (Some(e0), Some(e1), Some(e2), Some(e3)) =
+                (ends.next(), ends.next(), ends.next(), ends.next())
+            else {
+                return None;
+            };
+            rows.push(Row {
+                prefix: base..e0,
+                agent: e1 + 1..e2,
+                literal: e2 + 1..e3,
+                line: base..start + line.len(),
+            });
         }
-        Some(Snapshot { text, agents, rows })
+        self.text = text;
+        self.rows = rows;
+        self.loaded = true;
+        Some(())
     }
 
     /// An agent by id.
@@ -251,6 +311,9 @@ impl Snapshot {
         agent_filter: impl Fn(&str) -> bool,
         file: Option<&str>,
     ) -> Option<Vec<Hold>> {
+        if !self.loaded {
+            return None;
+        }
         let file = file.map(|f| {
             if ctx.fold {
                 f.to_lowercase()
@@ -381,6 +444,7 @@ mod tests {
         let snap = Snapshot::read(&db).expect("a snapshot that parses");
         let me = snap.agent("agent\ta").expect("the agent");
         assert_eq!(me.platform, "claude");
+        assert!(me.renew_at_ms > now_ms() && me.renew_at_ms < now_ms() + 60_000);
         assert_eq!(me.notices, 0);
         let now = now_ms();
         let own = snap.own("agent\ta", now, &ctx()).expect("parses");
@@ -438,9 +502,13 @@ mod tests {
     fn a_damaged_snapshot_reads_as_none() {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("state.db");
-        std::fs::write(path_for(&db), "hookgate-leases 3 1\nA\tbroken\n").unwrap();
-        assert!(Snapshot::read(&db).is_none());
+        std::fs::write(agents_path_for(&db), format!("{MAGIC} 1\nA\tbroken\n")).unwrap();
+        assert!(Snapshot::read_agents(&db).is_none());
+        std::fs::write(agents_path_for(&db), format!("{MAGIC} 1\n")).unwrap();
+        assert!(Snapshot::read_agents(&db).is_some());
         std::fs::write(path_for(&db), "something else").unwrap();
+        assert!(Snapshot::read(&db).is_none());
+        std::fs::write(path_for(&db), format!("{MAGIC} 1\nR\tx\n")).unwrap();
         assert!(Snapshot::read(&db).is_none());
     }
 }
