@@ -53,7 +53,7 @@ impl LeaseView {
         let mut view = LeaseView {
             db: path.to_path_buf(),
             store: None,
-            snap: Snapshot::read_agents(path),
+            snap: Snapshot::read(path),
             agent: event.agent.id.clone(),
             ctx,
             root: event.repo_root.as_ref().map(std::path::PathBuf::from),
@@ -95,7 +95,7 @@ impl LeaseView {
                 reservations::pending_notices(tx, &event.agent.id, now).map_err(store_err)?;
             Ok(Heartbeat { name, notices })
         })?;
-        view.snap = Snapshot::read_agents(path);
+        view.snap = Snapshot::read(path);
         view.store = Some(store);
         Ok((view, hb))
     }
@@ -112,17 +112,9 @@ impl LeaseView {
 
     /// Live reservations of other agents that could overlap `set`: from the
     /// snapshot, or from SQLite when there is none.
-    /// The snapshot with its reservations read (once).
-    fn rows(&mut self) -> Option<&Snapshot> {
-        let db = self.db.clone();
-        let snap = self.snap.as_mut()?;
-        snap.load_rows(&db)?;
-        Some(snap)
-    }
-
     fn candidates(&mut self, set: &PatternSet, now: i64) -> Result<Vec<Hold>, String> {
         let (agent, ctx) = (self.agent.clone(), self.ctx);
-        if let Some(snap) = self.rows() {
+        if let Some(snap) = self.snap.as_mut() {
             let file = set.exact_files().filter(|f| f.len() == 1).map(|f| f[0]);
             if let Some(c) = snap.candidates(&set.prefixes(), &agent, now, &ctx, file) {
                 return Ok(c);
@@ -134,10 +126,12 @@ impl LeaseView {
             .map_err(|e| e.to_string())
     }
 
-    fn own(&mut self, now: i64) -> Vec<Hold> {
+    /// The agent's own live reservations that could cover `paths`.
+    fn own(&mut self, paths: &[String], now: i64) -> Vec<Hold> {
         let (agent, ctx) = (self.agent.clone(), self.ctx);
-        if let Some(snap) = self.rows() {
-            if let Some(v) = snap.own(&agent, now, &ctx) {
+        let prefixes: Vec<String> = paths.to_vec();
+        if let Some(snap) = self.snap.as_mut() {
+            if let Some(v) = snap.own(&prefixes, &agent, now, &ctx) {
                 return v;
             }
         }
@@ -163,8 +157,9 @@ impl LeaseView {
         // an automatic lease with more than half its time left needs no
         // renewal yet (so a burst of edits to one file writes nothing).
         let now = now_ms();
+        let claimed: Vec<String> = claims.iter().flat_map(|c| c.claim.paths.clone()).collect();
         let own: Vec<PatternSet> = self
-            .own(now)
+            .own(&claimed, now)
             .into_iter()
             .filter(|h| h.mode == Mode::Exclusive && (!h.auto || h.expires_ms - now > h.ttl_ms / 2))
             .filter_map(|h| reservations::hold_set(&h.patterns, h.auto, self.ctx.fold).ok())

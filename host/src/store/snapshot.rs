@@ -119,10 +119,11 @@ pub fn write(tx: &Transaction<'_>, db: &Path, now: i64) -> Result<(), StoreError
             .prepare_cached(
                 "SELECT p.prefix, r.id, r.agent, r.mode, r.auto, r.created_ms, r.expires_ms, r.ttl_ms, r.reason, r.patterns
                  FROM reservation_prefixes p JOIN reservations r ON r.id = p.reservation
-                 WHERE r.released_ms IS NULL AND r.expires_ms > ?1 ORDER BY p.prefix",
+                 WHERE r.released_ms IS NULL AND r.expires_ms > ?1",
             )
             .map_err(sql(db))?;
         let mut rows = st.query(params![now]).map_err(sql(db))?;
+        let mut lines: Vec<(String, String)> = Vec::new();
         while let Some(r) = rows.next().map_err(sql(db))? {
             let prefix: String = r.get(0).map_err(sql(db))?;
             let id: i64 = r.get(1).map_err(sql(db))?;
@@ -136,14 +137,36 @@ pub fn write(tx: &Transaction<'_>, db: &Path, now: i64) -> Result<(), StoreError
             let patterns: String = r.get(9).map_err(sql(db))?;
             let parsed: Vec<String> = serde_json::from_str(&patterns).unwrap_or_default();
             let literal = crate::reservations::file_literal(&parsed, auto != 0);
-            out.push_str(&format!(
-                "R\t{}\t{id}\t{}\t{}\t{mode}\t{auto}\t{created}\t{expires}\t{ttl}\t{}\t{patterns}\n",
-                enc(&prefix),
-                enc(&agent),
-                enc(&literal),
-                enc(&reason)
+            lines.push((
+                section_key(&prefix).to_string(),
+                format!(
+                    "R\t{}\t{id}\t{}\t{}\t{mode}\t{auto}\t{created}\t{expires}\t{ttl}\t{}\t{patterns}\n",
+                    enc(&prefix),
+                    enc(&agent),
+                    enc(&literal),
+                    enc(&reason)
+                ),
             ));
         }
+        lines.sort();
+        let mut body = String::with_capacity(lines.iter().map(|l| l.1.len()).sum());
+        let mut sections: Vec<(String, usize, usize)> = Vec::new();
+        for (key, line) in &lines {
+            match sections.last_mut() {
+                Some(last) if &last.0 == key => last.2 += line.len(),
+                _ => sections.push((key.clone(), body.len(), body.len() + line.len())),
+            }
+            body.push_str(line);
+        }
+        let mut table = String::new();
+        for (key, start, end) in &sections {
+            table.push_str(&format!("S\t{}\t{start}\t{end}\n", enc(key)));
+        }
+        // `H` gives the header's length, in fixed width so it can be computed.
+        let header_len = out.len() + "H 000000000000\n".len() + table.len();
+        out.push_str(&format!("H {header_len:012}\n"));
+        out.push_str(&table);
+        out.push_str(&body);
     }
     replace(&path_for(db), &out)?;
     replace(&agents_path_for(db), &agents_out)?;
@@ -169,15 +192,27 @@ pub struct SnapAgent {
 }
 
 /// A snapshot read from disk.
-#[derive(Debug, Clone)]
+/// The section a literal prefix is filed under: its first path component
+/// (`src` for `src/auth`, `/etc` for `/etc/x`), `""` for patterns that can
+/// match anywhere. A path's candidates are in `""` and in its own section.
+pub fn section_key(prefix: &str) -> &str {
+    let from = usize::from(prefix.starts_with('/'));
+    match prefix[from..].find('/') {
+        Some(i) => &prefix[..from + i],
+        None => prefix,
+    }
+}
+
+/// A snapshot read from disk: the agents, and the reservations of the
+/// sections an event needs, read on demand.
+#[derive(Debug)]
 pub struct Snapshot {
-    text: String,
+    db: PathBuf,
     agents: Vec<SnapAgent>,
-    /// Each `R` line: byte ranges of its prefix, agent and literal fields
-    /// and of the line after `R\t`, found once when the file is read.
-    rows: Vec<Row>,
-    /// `rows` were read.
-    loaded: bool,
+    /// The reservations file's section table, once read: (key, byte range).
+    table: Option<Vec<(String, std::ops::Range<u64>)>>,
+    /// Sections read so far: key, text, and each row's field ranges.
+    sections: Vec<(String, String, Vec<Row>)>,
 }
 
 #[derive(Debug, Clone)]
@@ -192,18 +227,50 @@ fn dec(s: &str) -> Option<String> {
     serde_json::from_str(s).ok()
 }
 
-impl Snapshot {
-    /// Read the snapshot beside `db`; `None` when it is missing or unreadable
-    /// (callers then use SQLite, which writes a new one).
-    pub fn read(db: &Path) -> Option<Snapshot> {
-        let mut s = Snapshot::read_agents(db)?;
-        s.load_rows(db)?;
-        Some(s)
+fn read_at(file: &std::fs::File, range: std::ops::Range<u64>) -> Option<String> {
+    use std::os::unix::fs::FileExt;
+    // Offsets come from the file itself: never trust them past its end.
+    if range.end > file.metadata().ok()?.len() {
+        return None;
     }
+    let len = usize::try_from(range.end.checked_sub(range.start)?).ok()?;
+    let mut buf = vec![0u8; len];
+    file.read_exact_at(&mut buf, range.start).ok()?;
+    String::from_utf8(buf).ok()
+}
 
-    /// Read only the agents (what every hook needs); the reservations are
-    /// read by [`Snapshot::load_rows`] when an event needs them.
-    pub fn read_agents(db: &Path) -> Option<Snapshot> {
+/// Index the `R` lines of a section.
+fn index(text: &str) -> Option<Vec<Row>> {
+    let mut rows = Vec::new();
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let start = offset;
+        offset += line.len();
+        let line = line.strip_suffix('\n').unwrap_or(line);
+        let rest = line.strip_prefix("R\t")?;
+        // prefix \t id \t agent \t literal \t …
+        let base = start + 2;
+        let mut ends = rest.match_indices('\t').map(|(i, _)| base + i);
+        let (Some(e0), Some(e1), Some(e2), Some(e3)) =
+            (ends.next(), ends.next(), ends.next(), ends.next())
+        else {
+            return None;
+        };
+        rows.push(Row {
+            prefix: base..e0,
+            agent: e1 + 1..e2,
+            literal: e2 + 1..e3,
+            line: base..start + line.len(),
+        });
+    }
+    Some(rows)
+}
+
+impl Snapshot {
+    /// Read the agents beside `db` (what every hook needs); reservations are
+    /// read per section when asked for. `None` when missing or damaged
+    /// (callers then use SQLite, which writes a new snapshot).
+    pub fn read(db: &Path) -> Option<Snapshot> {
         let text = std::fs::read_to_string(agents_path_for(db)).ok()?;
         if !text.starts_with(MAGIC) {
             return None;
@@ -225,55 +292,64 @@ impl Snapshot {
             });
         }
         Some(Snapshot {
-            text: String::new(),
+            db: db.to_path_buf(),
             agents,
-            rows: Vec::new(),
-            loaded: false,
+            table: None,
+            sections: Vec::new(),
         })
-    }
-
-    /// Read the reservations; `None` when missing or damaged.
-    pub fn load_rows(&mut self, db: &Path) -> Option<()> {
-        if self.loaded {
-            return Some(());
-        }
-        let text = std::fs::read_to_string(path_for(db)).ok()?;
-        if !text.starts_with(MAGIC) {
-            return None;
-        }
-        let mut rows = Vec::new();
-        let mut offset = 0;
-        for line in text.split_inclusive('\n') {
-            let start = offset;
-            offset += line.len();
-            let line = line.strip_suffix('\n').unwrap_or(line);
-            let Some(rest) = line.strip_prefix("R\t") else {
-                continue;
-            };
-            // prefix \t id \t agent \t literal \t …
-            let base = start + 2;
-            let mut ends = rest.match_indices('\t').map(|(i, _)| base + i);
-            let (Some(e0), Some(e1), Some(e2), Some(e3)) =
-                (ends.next(), ends.next(), ends.next(), ends.next())
-            else {
-                return None;
-            };
-            rows.push(Row {
-                prefix: base..e0,
-                agent: e1 + 1..e2,
-                literal: e2 + 1..e3,
-                line: base..start + line.len(),
-            });
-        }
-        self.text = text;
-        self.rows = rows;
-        self.loaded = true;
-        Some(())
     }
 
     /// An agent by id.
     pub fn agent(&self, id: &str) -> Option<&SnapAgent> {
         self.agents.iter().find(|a| a.id == id)
+    }
+
+    /// Read the sections `keys` of the reservations file (once each).
+    fn load(&mut self, keys: &[&str]) -> Option<()> {
+        let missing: Vec<&str> = keys
+            .iter()
+            .copied()
+            .filter(|k| !self.sections.iter().any(|s| s.0 == *k))
+            .collect();
+        if missing.is_empty() && self.table.is_some() {
+            return Some(());
+        }
+        let file = std::fs::File::open(path_for(&self.db)).ok()?;
+        if self.table.is_none() {
+            let size = file.metadata().ok()?.len();
+            let head = read_at(&file, 0..size.min((MAGIC.len() + 40) as u64))?;
+            let mut lines = head.lines();
+            if !lines.next()?.starts_with(MAGIC) {
+                return None;
+            }
+            let header_len: u64 = lines.next()?.strip_prefix("H ")?.parse().ok()?;
+            let header = read_at(&file, 0..header_len)?;
+            let mut table = Vec::new();
+            for line in header.lines().skip(2) {
+                let f: Vec<&str> = line.strip_prefix("S\t")?.split('\t').collect();
+                if f.len() != 3 {
+                    return None;
+                }
+                let (start, end): (u64, u64) = (f[1].parse().ok()?, f[2].parse().ok()?);
+                table.push((dec(f[0])?, header_len + start..header_len + end));
+            }
+            self.table = Some(table);
+        }
+        for key in missing {
+            let range = self
+                .table
+                .as_ref()?
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, r)| r.clone());
+            let text = match range {
+                Some(r) => read_at(&file, r)?,
+                None => String::new(),
+            };
+            let rows = index(&text)?;
+            self.sections.push((key.to_string(), text, rows));
+        }
+        Some(())
     }
 
     fn hold(&self, f: &[&str], now: i64, ctx: &Context) -> Option<Hold> {
@@ -299,74 +375,38 @@ impl Snapshot {
         })
     }
 
-    /// Live reservations whose literal prefix satisfies `keep` (given the
-    /// JSON-encoded prefix) and whose agent satisfies `agent_filter`; when
-    /// `file` is given, those whose literal it lacks are skipped unparsed.
-    /// `None` when the snapshot is damaged.
+    /// Live reservations that could overlap a set with literal `prefixes`
+    /// (the same rule as the SQL index: the reservation's prefix is an
+    /// ancestor of, equal to, or under one of them), whose agent satisfies
+    /// `agent_filter` (given JSON-encoded); when `file` is given, those whose
+    /// literal it lacks are skipped unparsed. `None` when damaged.
     fn select(
-        &self,
+        &mut self,
+        prefixes: &[String],
         now: i64,
         ctx: &Context,
-        keep: impl Fn(&str) -> bool,
         agent_filter: impl Fn(&str) -> bool,
         file: Option<&str>,
     ) -> Option<Vec<Hold>> {
-        if !self.loaded {
-            return None;
-        }
-        let file = file.map(|f| {
-            if ctx.fold {
-                f.to_lowercase()
-            } else {
-                f.to_string()
-            }
-        });
-        let mut out: Vec<Hold> = Vec::new();
-        let t = &self.text;
-        for row in &self.rows {
-            if !keep(&t[row.prefix.clone()]) || !agent_filter(&t[row.agent.clone()]) {
-                continue;
-            }
-            let literal = &t[row.literal.clone()];
-            if let Some(path) = &file {
-                if literal.len() > 2 {
-                    let lit: String = dec(literal)?;
-                    let lit = if ctx.fold { lit.to_lowercase() } else { lit };
-                    if !path.contains(&lit) {
-                        continue;
-                    }
-                }
-            }
-            let f: Vec<&str> = t[row.line.clone()].splitn(11, '\t').collect();
-            if f.len() != 11 {
-                return None;
-            }
-            let h = self.hold(&f, now, ctx)?;
-            if h.expires_ms > now && !out.iter().any(|o| o.id == h.id) {
-                out.push(h);
-            }
-        }
-        Some(out)
-    }
-
-    /// Live reservations of agents other than `agent` that could overlap a
-    /// set with literal `prefixes` (the same rule as the SQL index: the
-    /// reservation's prefix is an ancestor of, equal to, or under one of
-    /// them).
-    pub fn candidates(
-        &self,
-        prefixes: &[String],
-        agent: &str,
-        now: i64,
-        ctx: &Context,
-        file: Option<&str>,
-    ) -> Option<Vec<Hold>> {
-        let me = enc(agent);
+        let prefixes: Vec<String> = prefixes.iter().map(|q| q.to_lowercase()).collect();
         let everywhere = prefixes.iter().any(String::is_empty);
+        let keys: Vec<String> = if everywhere {
+            self.load(&[""])?;
+            self.table
+                .as_ref()?
+                .iter()
+                .map(|(k, _)| k.clone())
+                .collect()
+        } else {
+            let mut k = vec![String::new()];
+            k.extend(prefixes.iter().map(|q| section_key(q).to_string()));
+            k
+        };
+        let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+        self.load(&key_refs)?;
         let mut exact: Vec<String> = Vec::new();
         let mut under: Vec<String> = Vec::new();
-        for q in prefixes {
-            let q = &q.to_lowercase();
+        for q in &prefixes {
             for a in crate::reservations::ancestors(q) {
                 let e = enc(&a);
                 if !exact.contains(&e) {
@@ -377,23 +417,75 @@ impl Snapshot {
             let e = enc(q);
             under.push(format!("{}/", &e[..e.len() - 1]));
         }
-        self.select(
-            now,
-            ctx,
-            |p| {
-                everywhere
-                    || exact.iter().any(|e| e == p)
-                    || under.iter().any(|u| p.starts_with(u.as_str()))
-            },
-            |a| a != me,
-            file,
-        )
+        let keep = |p: &str| {
+            everywhere
+                || exact.iter().any(|e| e == p)
+                || under.iter().any(|u| p.starts_with(u.as_str()))
+        };
+        let file = file.map(|f| {
+            if ctx.fold {
+                f.to_lowercase()
+            } else {
+                f.to_string()
+            }
+        });
+        let mut out: Vec<Hold> = Vec::new();
+        for (key, t, rows) in &self.sections {
+            if !keys.contains(key) {
+                continue;
+            }
+            for row in rows {
+                if !keep(&t[row.prefix.clone()]) || !agent_filter(&t[row.agent.clone()]) {
+                    continue;
+                }
+                let literal = &t[row.literal.clone()];
+                if let Some(path) = &file {
+                    if literal.len() > 2 {
+                        let lit: String = dec(literal)?;
+                        let lit = if ctx.fold { lit.to_lowercase() } else { lit };
+                        if !path.contains(&lit) {
+                            continue;
+                        }
+                    }
+                }
+                let f: Vec<&str> = t[row.line.clone()].splitn(11, '\t').collect();
+                if f.len() != 11 {
+                    return None;
+                }
+                let h = self.hold(&f, now, ctx)?;
+                if h.expires_ms > now && !out.iter().any(|o| o.id == h.id) {
+                    out.push(h);
+                }
+            }
+        }
+        Some(out)
     }
 
-    /// Live reservations of `agent`.
-    pub fn own(&self, agent: &str, now: i64, ctx: &Context) -> Option<Vec<Hold>> {
+    /// Live reservations of agents other than `agent` that could overlap a
+    /// set with literal `prefixes`.
+    pub fn candidates(
+        &mut self,
+        prefixes: &[String],
+        agent: &str,
+        now: i64,
+        ctx: &Context,
+        file: Option<&str>,
+    ) -> Option<Vec<Hold>> {
         let me = enc(agent);
-        self.select(now, ctx, |_| true, |a| a == me, None)
+        self.select(prefixes, now, ctx, |a| a != me, file)
+    }
+
+    /// Live reservations of `agent` that could overlap a set with literal
+    /// `prefixes` (`[""]`: all of them).
+    pub fn own(
+        &mut self,
+        prefixes: &[String],
+        agent: &str,
+        now: i64,
+        ctx: &Context,
+    ) -> Option<Vec<Hold>> {
+        let me = enc(agent);
+        self.select(prefixes, now, ctx, |a| a == me, None)
     }
 }
 
@@ -441,13 +533,15 @@ mod tests {
                 Grant::Granted { .. }
             ));
         }
-        let snap = Snapshot::read(&db).expect("a snapshot that parses");
+        let mut snap = Snapshot::read(&db).expect("a snapshot that parses");
         let me = snap.agent("agent\ta").expect("the agent");
         assert_eq!(me.platform, "claude");
         assert!(me.renew_at_ms > now_ms() && me.renew_at_ms < now_ms() + 60_000);
         assert_eq!(me.notices, 0);
         let now = now_ms();
-        let own = snap.own("agent\ta", now, &ctx()).expect("parses");
+        let own = snap
+            .own(&["".into()], "agent\ta", now, &ctx())
+            .expect("parses");
         let sql =
             crate::reservations::list(store.connection(), Some("agent\ta"), now, &ctx()).unwrap();
         let key = |h: &Hold| {
@@ -499,16 +593,30 @@ mod tests {
     }
 
     #[test]
+    fn sections_are_first_components() {
+        assert_eq!(section_key(""), "");
+        assert_eq!(section_key("src"), "src");
+        assert_eq!(section_key("src/auth/x"), "src");
+        assert_eq!(section_key("/etc/x"), "/etc");
+        assert_eq!(section_key("/etc"), "/etc");
+    }
+
+    #[test]
     fn a_damaged_snapshot_reads_as_none() {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("state.db");
         std::fs::write(agents_path_for(&db), format!("{MAGIC} 1\nA\tbroken\n")).unwrap();
-        assert!(Snapshot::read_agents(&db).is_none());
+        assert!(Snapshot::read(&db).is_none());
         std::fs::write(agents_path_for(&db), format!("{MAGIC} 1\n")).unwrap();
-        assert!(Snapshot::read_agents(&db).is_some());
+        let mut snap = Snapshot::read(&db).unwrap();
+        let c = |s: &mut Snapshot| s.candidates(&["src".into()], "a", 0, &ctx(), None);
         std::fs::write(path_for(&db), "something else").unwrap();
-        assert!(Snapshot::read(&db).is_none());
-        std::fs::write(path_for(&db), format!("{MAGIC} 1\nR\tx\n")).unwrap();
-        assert!(Snapshot::read(&db).is_none());
+        assert!(c(&mut snap).is_none());
+        let mut snap = Snapshot::read(&db).unwrap();
+        std::fs::write(path_for(&db), format!("{MAGIC} 1\nH 999999999999\n")).unwrap();
+        assert!(c(&mut snap).is_none());
+        let mut snap = Snapshot::read(&db).unwrap();
+        std::fs::write(path_for(&db), format!("{MAGIC} 1\nH x\n")).unwrap();
+        assert!(c(&mut snap).is_none());
     }
 }
