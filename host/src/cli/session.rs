@@ -86,8 +86,25 @@ impl Session {
             settings: policy.reservations,
             presence: policy.presence,
         };
-        let mut store = Store::open(&store_path)?;
         let now = now_ms();
+        // Seen moments ago, with nothing waiting and no new name: no write.
+        if cli.name.is_none() {
+            if let Some(me) = hookgate::store::snapshot::Snapshot::read(&store_path)
+                .and_then(|s| s.agent(&agent.id).cloned())
+            {
+                if me.last_seen_ms > now - hookgate::lease_view::HEARTBEAT_MS && me.notices == 0 {
+                    return Ok(Session {
+                        paths: ctx,
+                        policy,
+                        store_path,
+                        agent,
+                        name: me.name,
+                        rctx,
+                    });
+                }
+            }
+        }
+        let mut store = Store::open(&store_path)?;
         let (name, notices) = store.write_leases(|tx| -> anyhow::Result<_> {
             let name = presence::touch(tx, &agent, "cli", action, cli.name.as_deref(), now)??;
             let notices = reservations::pending_notices(tx, &agent.id, now)?;
