@@ -111,8 +111,22 @@ fn a_subagent_is_its_own_owner() {
         .unwrap();
     assert_eq!(a["parent"], "sess-s");
     assert_eq!(a["platform"], "claude", "the hook event set its platform");
-    // After release the main agent passes.
-    assert_eq!(repo.run_as(sub, &["release", "src/auth/**"]).code, 0);
+    // The subagent's shell carries the session's id (CLAUDE_ENV_FILE is per
+    // session); its Bash hook records the hookgate command it is about to
+    // run, so the command acts as the subagent.
+    let mut bash: serde_json::Value =
+        serde_json::from_str(&repo.claude_payload("sess-s", Some("a1"), "Bash", "x")).unwrap();
+    bash["tool_input"] =
+        serde_json::json!({"command": "cd /tmp && hookgate release 'src/auth/**' --json"});
+    let out = repo.run(&["hook", "claude"], &bash.to_string());
+    assert_eq!(out.code, 0);
+    let out = repo.run_as("sess-s", &["release", "src/auth/**", "--json"]);
+    assert_eq!(out.code, 0, "released as the subagent: {out:?}");
+    assert_eq!(json(&out)["released"][0]["agent"], sub);
+    // An unrelated command from the session's shell is the session.
+    let me = json(&repo.run_as("sess-s", &["whoami", "--json"]));
+    assert_eq!(me["id"], "sess-s");
+    assert_eq!(repo.run_as(sub, &["release", "--all"]).code, 0);
     let out = repo.run(&["hook", "claude"], &main_edit);
     assert_eq!(out.stdout, "", "{out:?}");
 }
@@ -505,7 +519,9 @@ fn a_damaged_or_newer_store_is_refused_and_the_hook_still_answers() {
         // journal sits beside the store and folds into a readable one).
         if damage == "newer" {
             let conn = rusqlite::Connection::open(&db).unwrap();
-            conn.execute_batch("PRAGMA user_version = 4;").unwrap();
+            let current = hookgate::store::schema::VERSION;
+            conn.execute_batch(&format!("PRAGMA user_version = {current};"))
+                .unwrap();
         } else {
             let _ = std::fs::remove_file(&db);
         }

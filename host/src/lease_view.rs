@@ -58,7 +58,8 @@ impl LeaseView {
             ctx,
             root: event.repo_root.as_ref().map(std::path::PathBuf::from),
         };
-        if let Some(snap) = &view.snap {
+        let shell_call = shell_call(event).is_some();
+        if let Some(snap) = view.snap.as_ref().filter(|_| !shell_call) {
             if let Some(me) = snap.agent(&event.agent.id) {
                 let renew_due = ctx.settings.renew_on_activity && me.renew_at_ms <= now;
                 if me.last_seen_ms > now - HEARTBEAT_MS
@@ -83,6 +84,7 @@ impl LeaseView {
             None => event.native_event.clone(),
         };
         let hb = store.write_leases(|tx| -> Result<Heartbeat, StoreError> {
+            record_shell_call(tx, event, now)?;
             let name = match presence::touch(tx, &event.agent, &event.platform, &action, None, now)?
             {
                 Ok(n) => n,
@@ -233,6 +235,27 @@ impl LeaseView {
             }
         }
         diagnostics
+    }
+}
+
+/// A subagent's Bash call that runs hookgate: (session, command).
+fn shell_call(event: &Event) -> Option<(&str, &str)> {
+    event.agent.subagent.as_ref()?;
+    let command = event.command.as_deref()?;
+    (event.kind == crate::event::Kind::PreTool && crate::shell_identity::mentions_hookgate(command))
+        .then_some((event.agent.session.as_str(), command))
+}
+
+fn record_shell_call(
+    tx: &rusqlite::Transaction<'_>,
+    event: &Event,
+    now: i64,
+) -> Result<(), StoreError> {
+    match shell_call(event) {
+        Some((session, command)) => {
+            crate::shell_identity::record(tx, session, &event.agent.id, command, now)
+        }
+        None => Ok(()),
     }
 }
 

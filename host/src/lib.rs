@@ -17,4 +17,5 @@ pub mod presence;
 pub mod reservations;
 pub mod rollout;
 pub mod runtime;
+pub mod shell_identity;
 pub mod store;

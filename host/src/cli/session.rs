@@ -80,7 +80,28 @@ impl Session {
             CaseFold::Auto => paths::fs_folds_case(ctx.repo_root.as_deref().unwrap_or(&ctx.cwd)),
         };
         let ctx = ctx.with_case_fold(fold);
-        let agent = caller(cli);
+        let mut agent = caller(cli);
+        let has_subagents = || {
+            let prefix = format!("{}:", agent.id);
+            hookgate::store::snapshot::Snapshot::read(&store_path)
+                .is_some_and(|s| s.agents().iter().any(|a| a.id.starts_with(&prefix)))
+        };
+        if agent.subagent.is_none() && cli.agent.is_some() && has_subagents() {
+            // A subagent's shell carries its session's id: if the subagent's
+            // hook just recorded this very command, act as the subagent.
+            let args: Vec<String> = std::env::args().skip(1).collect();
+            let now = now_ms();
+            if let Ok(mut store) = Store::open(&store_path) {
+                let session = agent.id.clone();
+                if let Ok(Some(sub)) =
+                    store.write(|tx| hookgate::shell_identity::claim(tx, &session, &args, now))
+                {
+                    if let Some((s, a)) = sub.split_once(':') {
+                        agent = Agent::from_session(s, Some(a), None);
+                    }
+                }
+            }
+        }
         let rctx = Context {
             fold,
             settings: policy.reservations,

@@ -94,6 +94,18 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX notices_pending ON notices(agent) WHERE delivered_ms IS NULL;
     ",
+    // 5: hookgate commands a subagent is about to run in its shell, so the
+    // command can act as the subagent (its shell carries the session's id).
+    "
+    CREATE TABLE shell_calls (
+        id INTEGER PRIMARY KEY,
+        session TEXT NOT NULL,
+        agent TEXT NOT NULL,
+        command TEXT NOT NULL,
+        ts_ms INTEGER NOT NULL
+    );
+    CREATE INDEX shell_calls_session ON shell_calls(session, ts_ms);
+    ",
 ];
 
 /// The version this binary writes.
@@ -102,6 +114,34 @@ pub const VERSION: i64 = MIGRATIONS.len() as i64;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_older_store_migrates_in_place_and_keeps_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        {
+            let conn = rusqlite::Connection::open(&path).unwrap();
+            for m in &MIGRATIONS[..4] {
+                conn.execute_batch(m).unwrap();
+            }
+            conn.execute_batch(
+                "INSERT INTO agents (id, name, platform, session, first_seen_ms, last_seen_ms)
+                 VALUES ('a', 'Amber', 'cli', 'a', 1, 1);
+                 PRAGMA user_version = 4;",
+            )
+            .unwrap();
+        }
+        let store = crate::store::Store::open(&path).unwrap();
+        let (v, n): (i64, i64) = store
+            .connection()
+            .query_row(
+                "SELECT (SELECT user_version FROM pragma_user_version), (SELECT COUNT(*) FROM agents)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((v, n), (VERSION, 1));
+    }
 
     #[test]
     fn every_migration_applies_in_order() {
@@ -116,6 +156,6 @@ mod tests {
                 |r| r.get(0),
             )
             .unwrap();
-        assert_eq!(n, 7);
+        assert_eq!(n, 8);
     }
 }

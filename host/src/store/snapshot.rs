@@ -299,6 +299,11 @@ impl Snapshot {
         })
     }
 
+    /// All agents.
+    pub fn agents(&self) -> &[SnapAgent] {
+        &self.agents
+    }
+
     /// An agent by id.
     pub fn agent(&self, id: &str) -> Option<&SnapAgent> {
         self.agents.iter().find(|a| a.id == id)
