@@ -3,6 +3,7 @@
 
 mod agents;
 mod demo;
+mod effects;
 mod explain;
 mod hook;
 mod init;
@@ -77,6 +78,15 @@ enum Command {
         /// Most events replayed.
         #[arg(long, default_value_t = 10_000)]
         limit: u32,
+    },
+    /// What a shell command writes, deletes and reads (static analysis; nothing runs).
+    Effects {
+        /// The shell's working directory (default: this one).
+        #[arg(long)]
+        cwd: Option<PathBuf>,
+        /// The command line, after `--`.
+        #[arg(required = true, last = true)]
+        command: Vec<String>,
     },
     /// Reserve glob patterns; exit 3 when another agent's reservation conflicts.
     Reserve {
@@ -230,6 +240,10 @@ pub fn main() -> ExitCode {
             ref dir,
         } => init::run(&cli, dry_run, bin.clone(), dir.clone()),
         Command::Demo { keep } => demo::run(keep),
+        Command::Effects {
+            ref cwd,
+            ref command,
+        } => effects::run(cwd.as_deref(), &command.join(" "), json),
         Command::Reserve {
             ref patterns,
             mode,

@@ -1,0 +1,37 @@
+//! `hookgate effects [--cwd DIR] -- 'COMMAND'`: the shell analysis on its own.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use hookgate::paths::PathContext;
+use hookgate_shell::{analyze, Options};
+
+pub fn run(cwd: Option<&Path>, command: &str, json: bool) -> anyhow::Result<ExitCode> {
+    let here = std::env::current_dir()?;
+    let ctx = PathContext::new(cwd.unwrap_or(&here));
+    let fx = analyze(
+        command,
+        &Options {
+            cwd: ctx.cwd.display().to_string(),
+            home: std::env::var("HOME").ok(),
+        },
+    );
+    // Paths as every validator sees them: repository-relative inside it.
+    let norm = |s: &std::collections::BTreeSet<String>| -> Vec<String> {
+        s.iter().map(|p| ctx.normalize(p)).collect()
+    };
+    let out = serde_json::json!({
+        "writes": norm(&fx.writes),
+        "deletes": norm(&fx.deletes),
+        "reads": norm(&fx.reads),
+        "opaque": fx.opaque,
+        "reasons": fx.reasons,
+        "unknown": fx.unknown,
+    });
+    if json {
+        println!("{out}");
+    } else {
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    }
+    Ok(ExitCode::SUCCESS)
+}

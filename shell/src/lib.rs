@@ -1,0 +1,99 @@
+//! What a bash command line writes, deletes and reads.
+//!
+//! The line is parsed with a real bash parser ([`rable`]); the walk follows
+//! the shell's structure (lists, pipelines, subshells, groups, functions
+//! defined on the line, `cd`/`pushd`/`popd`, command and process
+//! substitution, wrappers such as `sudo` and `env`, `bash -c` with a literal
+//! string), expands words as far as can be done statically ([`word`]), and
+//! maps each simple command to its effects through a declarative table
+//! ([`model`]). What can't be known statically is reported as `opaque` with
+//! a reason, never guessed.
+//!
+//! Paths come out absolute (joined to the working directory of the command
+//! that touches them, lexically normalized); globs stay patterns.
+
+#![deny(missing_docs)]
+
+pub mod model;
+mod walk;
+pub mod word;
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+
+pub use walk::analyze;
+
+/// Most levels of `bash -c`, `eval` and function calls followed.
+pub const MAX_DEPTH: usize = 4;
+/// Longest command line analysed; longer ones are opaque.
+pub const MAX_COMMAND: usize = 64 * 1024;
+
+/// Where and how to analyse.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Absolute working directory of the shell.
+    pub cwd: String,
+    /// `$HOME`, for `~` and `$HOME`.
+    pub home: Option<String>,
+}
+
+/// The effects of one command line.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Effects {
+    /// Paths created, modified, truncated, moved to, or whose mode changes.
+    pub writes: BTreeSet<String>,
+    /// Paths deleted (including those moved away).
+    pub deletes: BTreeSet<String>,
+    /// Paths read.
+    pub reads: BTreeSet<String>,
+    /// True when some effect can't be known statically.
+    pub opaque: bool,
+    /// Why, one line each.
+    pub reasons: Vec<String>,
+    /// Commands the model does not know (they may write anything).
+    pub unknown: BTreeSet<String>,
+}
+
+impl Effects {
+    /// Mark the line opaque, with a reason.
+    pub fn opaque(&mut self, reason: impl Into<String>) {
+        self.opaque = true;
+        let r = reason.into();
+        if !self.reasons.contains(&r) && self.reasons.len() < 32 {
+            self.reasons.push(r);
+        }
+    }
+}
+
+/// Join `path` to `cwd` and normalize `.` and `..` lexically.
+pub fn resolve(cwd: &str, path: &str) -> String {
+    let joined = if path.starts_with('/') {
+        path.to_string()
+    } else {
+        format!("{}/{path}", cwd.trim_end_matches('/'))
+    };
+    let mut parts: Vec<&str> = Vec::new();
+    for seg in joined.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            s => parts.push(s),
+        }
+    }
+    format!("/{}", parts.join("/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_resolve_lexically() {
+        assert_eq!(resolve("/r", "a/../b/./c"), "/r/b/c");
+        assert_eq!(resolve("/r/x", "/etc//passwd"), "/etc/passwd");
+        assert_eq!(resolve("/", "../.."), "/");
+    }
+}

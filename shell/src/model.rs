@@ -1,0 +1,1390 @@
+//! The command model: what each command does to the files its arguments
+//! name. Most commands are rows of [`TABLE`] (a shape and the options that
+//! take a value); a few need their own reading of the arguments (`dd`,
+//! `find`, `git`, `sed -i`, `tar`, transfer tools, package managers).
+
+use crate::walk::{arg_file, file, nested, run, Arg, Kind, Shell};
+use crate::Effects;
+
+/// How a command's positional arguments map to effects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// No file effects worth a finding (`ls`, `echo`, `git status`).
+    ReadOnly,
+    /// Positionals after the first `skip` are read (`grep PATTERN FILE…`
+    /// skips one unless `-e`/`-f` gave the pattern).
+    Read {
+        /// Leading positionals that are not files.
+        skip: usize,
+    },
+    /// Positionals are written (created or modified).
+    Write,
+    /// Positionals are deleted.
+    Delete,
+    /// Positionals after `skip` are read and rewritten in place.
+    Edit {
+        /// Leading positionals that are not files (a script).
+        skip: usize,
+    },
+    /// `cp`-like: sources read, the destination (last positional, or
+    /// `-t DIR`) written; `moves` deletes the sources too.
+    Copy {
+        /// `mv`.
+        moves: bool,
+    },
+    /// `ln`: the link (last positional) is written; targets are untouched.
+    Link,
+    /// `chmod`/`chown`: the first positional is a mode or owner, the rest
+    /// change.
+    Attr,
+    /// Wrappers that run the rest of the line (`sudo`, `env`, `nice`).
+    Wrapper,
+    /// Runs code that can't be seen from here.
+    Opaque(&'static str),
+}
+
+/// One row: names, shape, options that take a separate value.
+pub struct Row {
+    /// Command names.
+    pub names: &'static [&'static str],
+    /// Shape.
+    pub shape: Shape,
+    /// Options whose value is the next argument.
+    pub valued: &'static [&'static str],
+}
+
+const fn row(names: &'static [&'static str], shape: Shape, valued: &'static [&'static str]) -> Row {
+    Row {
+        names,
+        shape,
+        valued,
+    }
+}
+
+/// The declarative part of the model.
+pub const TABLE: &[Row] = &[
+    row(
+        &[
+            "ls",
+            "pwd",
+            "echo",
+            "printf",
+            "true",
+            "false",
+            "test",
+            "[",
+            "which",
+            "type",
+            "whoami",
+            "date",
+            "id",
+            "uname",
+            "hostname",
+            "basename",
+            "dirname",
+            "realpath",
+            "readlink",
+            "stat",
+            "file",
+            "du",
+            "df",
+            "ps",
+            "sleep",
+            "seq",
+            "expr",
+            "yes",
+            "tree",
+            "command -v",
+            "exit",
+            "return",
+            "set",
+            "shift",
+            "read",
+            "wait",
+            "jobs",
+            "kill",
+            "history",
+            "alias",
+            "printenv",
+            "tput",
+            "clear",
+            "nproc",
+            "free",
+            "uptime",
+            "env-show",
+            ":",
+            "hash",
+            "trap",
+            "shopt",
+            "getopts",
+            "let",
+            "bg",
+            "fg",
+            "umask",
+            "ulimit",
+        ],
+        Shape::ReadOnly,
+        &[],
+    ),
+    row(
+        &[
+            "cat",
+            "tac",
+            "head",
+            "tail",
+            "less",
+            "more",
+            "wc",
+            "nl",
+            "od",
+            "xxd",
+            "hexdump",
+            "strings",
+            "md5sum",
+            "sha1sum",
+            "sha256sum",
+            "cksum",
+            "base64",
+            "cut",
+            "paste",
+            "column",
+            "fold",
+            "fmt",
+            "expand",
+            "unexpand",
+            "rev",
+            "tr-files",
+            "diff",
+            "cmp",
+            "comm",
+            "join",
+            "bat",
+            "file-read",
+            "zcat",
+            "bzcat",
+            "xzcat",
+            "source",
+            ".",
+        ],
+        Shape::Read { skip: 0 },
+        &[
+            "-n", "-c", "-d", "-f", "-s", "-w", "-t", "-o", "--lines", "--bytes", "-N", "-j", "-1",
+            "-2",
+        ],
+    ),
+    row(
+        &["grep", "egrep", "fgrep", "rg", "ag", "ack"],
+        Shape::Read { skip: 1 },
+        &[
+            "-e",
+            "-f",
+            "-m",
+            "-A",
+            "-B",
+            "-C",
+            "-g",
+            "-t",
+            "--type",
+            "--glob",
+            "--max-count",
+            "--include",
+            "--exclude",
+        ],
+    ),
+    row(
+        &["awk", "gawk", "mawk", "jq", "yq"],
+        Shape::Read { skip: 1 },
+        &["-F", "-v", "-f", "--arg", "--argjson"],
+    ),
+    row(
+        &["touch", "mkdir", "mkfifo", "mknod"],
+        Shape::Write,
+        &["-d", "-t", "-r", "-m", "--reference", "--date", "--mode"],
+    ),
+    row(&["rm", "unlink", "rmdir"], Shape::Delete, &[]),
+    row(
+        &["shred"],
+        Shape::Delete,
+        &["-n", "-s", "--iterations", "--size"],
+    ),
+    row(
+        &["truncate"],
+        Shape::Write,
+        &["-s", "-r", "--size", "--reference"],
+    ),
+    row(&["tee"], Shape::Write, &[]),
+    row(
+        &["cp", "install"],
+        Shape::Copy { moves: false },
+        &[
+            "-t",
+            "-S",
+            "-m",
+            "-o",
+            "-g",
+            "--target-directory",
+            "--suffix",
+            "--mode",
+            "--owner",
+            "--group",
+        ],
+    ),
+    row(
+        &["mv"],
+        Shape::Copy { moves: true },
+        &["-t", "-S", "--target-directory", "--suffix"],
+    ),
+    row(
+        &["ln"],
+        Shape::Link,
+        &["-t", "-S", "--target-directory", "--suffix"],
+    ),
+    row(&["chmod", "chown", "chgrp"], Shape::Attr, &[]),
+    row(
+        &[
+            "sudo",
+            "doas",
+            "env",
+            "nice",
+            "ionice",
+            "nohup",
+            "timeout",
+            "stdbuf",
+            "command",
+            "builtin",
+            "exec",
+            "time",
+            "chrt",
+            "taskset",
+            "caffeinate",
+            "unbuffer",
+        ],
+        Shape::Wrapper,
+        &[
+            "-u",
+            "-g",
+            "-n",
+            "-c",
+            "-p",
+            "-s",
+            "-k",
+            "-i",
+            "-o",
+            "-e",
+            "--user",
+            "--group",
+            "--signal",
+            "--kill-after",
+            "--adjustment",
+            "--chdir",
+            "-C",
+            "-U",
+        ],
+    ),
+    row(
+        &["prettier"],
+        Shape::Read { skip: 0 },
+        &["--config", "--parser", "--plugin"],
+    ),
+    row(
+        &[
+            "black",
+            "rustfmt",
+            "autopep8",
+            "isort",
+            "yapf",
+            "clang-format",
+            "shfmt",
+            "stylua",
+        ],
+        Shape::Edit { skip: 0 },
+        &[
+            "--config",
+            "-l",
+            "--line-length",
+            "--edition",
+            "--style",
+            "-i",
+        ],
+    ),
+    row(
+        &[
+            "make",
+            "gmake",
+            "ninja",
+            "cmake",
+            "just",
+            "bazel",
+            "gradle",
+            "./gradlew",
+            "mvn",
+            "ant",
+            "meson",
+        ],
+        Shape::Opaque("build tools write outputs the policy has not named"),
+        &[],
+    ),
+    row(
+        &[
+            "python",
+            "python3",
+            "node",
+            "deno",
+            "bun",
+            "ruby",
+            "php",
+            "lua",
+            "Rscript",
+            "osascript",
+            "pwsh",
+            "powershell",
+        ],
+        Shape::Opaque("runs a program whose effects can't be seen from the command line"),
+        &[],
+    ),
+    row(
+        &[
+            "ssh",
+            "scp",
+            "sftp",
+            "docker",
+            "podman",
+            "kubectl",
+            "terraform",
+            "ansible-playbook",
+        ],
+        Shape::Opaque("acts on machines or containers whose files can't be seen from here"),
+        &[],
+    ),
+];
+
+fn lookup(name: &str) -> Option<&'static Row> {
+    TABLE.iter().find(|r| r.names.contains(&name))
+}
+
+/// Split arguments into options (with values) and positionals.
+struct Parsed<'a> {
+    opts: Vec<(String, Option<&'a Arg>)>,
+    pos: Vec<&'a Arg>,
+}
+
+fn parse<'a>(args: &'a [Arg], valued: &[&str]) -> Parsed<'a> {
+    let mut opts = Vec::new();
+    let mut pos = Vec::new();
+    let mut i = 0;
+    let mut ended = false;
+    while i < args.len() {
+        let a = &args[i];
+        let t = a.text().unwrap_or("");
+        if ended || !t.starts_with('-') || t == "-" || a.word.dynamic {
+            pos.push(a);
+        } else if t == "--" {
+            ended = true;
+        } else if let Some((k, _)) = t.split_once('=').filter(|_| t.starts_with("--")) {
+            opts.push((k.to_string(), Some(a)));
+        } else if valued.contains(&t) {
+            opts.push((t.to_string(), args.get(i + 1)));
+            i += 1;
+        } else {
+            opts.push((t.to_string(), None));
+        }
+        i += 1;
+    }
+    Parsed { opts, pos }
+}
+
+impl Parsed<'_> {
+    fn has(&self, names: &[&str]) -> bool {
+        self.opts.iter().any(|(o, _)| {
+            names.contains(&o.as_str())
+                || names.iter().any(|n| {
+                    n.len() == 2
+                        && n.starts_with('-')
+                        && o.starts_with('-')
+                        && !o.starts_with("--")
+                        && o[1..].contains(&n[1..])
+                })
+        })
+    }
+
+    fn value(&self, names: &[&str]) -> Option<&Arg> {
+        self.opts
+            .iter()
+            .find(|(o, _)| names.contains(&o.as_str()))
+            .and_then(|(_, v)| *v)
+    }
+}
+
+/// The value of `--opt=value` or of a separate `-o value`.
+fn opt_text(p: &Parsed<'_>, names: &[&str]) -> Option<String> {
+    let v = p.value(names)?;
+    let t = v.text()?;
+    Some(match t.split_once('=') {
+        Some((k, val)) if k.starts_with("--") => val.to_string(),
+        _ => t.to_string(),
+    })
+}
+
+/// Apply the model to one simple command (`args[0]` is `name`).
+pub(crate) fn apply(name: &str, args: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
+    let rest = &args[1..];
+    match name {
+        "bash" | "sh" | "zsh" | "dash" | "ksh" => return shell_c(name, rest, sh, fx),
+        "xargs" | "parallel" => return xargs(name, rest, sh, fx),
+        "find" | "fd" => return find(rest, sh, fx),
+        "git" => return git(rest, sh, fx),
+        "sed" | "gsed" => return sed(rest, sh, fx),
+        "perl" => return perl(rest, sh, fx),
+        "dd" => return dd(rest, sh, fx),
+        "sort" => {
+            let p = parse(rest, &["-o", "--output", "-k", "-t", "-T", "-S"]);
+            if let Some(o) = p.value(&["-o", "--output"]) {
+                arg_file(sh, fx, o, Kind::Write, "sort -o");
+            }
+            for a in p.pos {
+                arg_file(sh, fx, a, Kind::Read, "sort");
+            }
+            return;
+        }
+        "uniq" => {
+            let p = parse(rest, &["-f", "-s", "-w"]);
+            if let Some(a) = p.pos.first() {
+                arg_file(sh, fx, a, Kind::Read, "uniq");
+            }
+            if let Some(a) = p.pos.get(1) {
+                arg_file(sh, fx, a, Kind::Write, "uniq");
+            }
+            return;
+        }
+        "curl" => return curl(rest, sh, fx),
+        "wget" => return wget(rest, sh, fx),
+        "tar" | "bsdtar" => return tar(rest, sh, fx),
+        "unzip" => {
+            let p = parse(rest, &["-d", "-x"]);
+            if let Some(a) = p.pos.first() {
+                arg_file(sh, fx, a, Kind::Read, "unzip");
+            }
+            let dir = opt_text(&p, &["-d"]).unwrap_or_else(|| ".".into());
+            file(sh, fx, &dir, Kind::Write);
+            return;
+        }
+        "gzip" | "gunzip" | "bzip2" | "bunzip2" | "xz" | "unxz" | "zstd" => {
+            let p = parse(rest, &["-S", "--suffix"]);
+            let keep = p.has(&["-k", "--keep", "-c", "--stdout"]);
+            for a in p.pos {
+                arg_file(sh, fx, a, Kind::Read, name);
+                if !keep {
+                    arg_file(sh, fx, a, Kind::Delete, name);
+                    fx.opaque(format!("`{name}` writes a file named after its input"));
+                }
+            }
+            return;
+        }
+        "rsync" => return rsync(rest, sh, fx),
+        "split" | "csplit" => {
+            let p = parse(rest, &["-l", "-b", "-n", "-a", "-C", "--lines", "--bytes"]);
+            if let Some(a) = p.pos.first() {
+                arg_file(sh, fx, a, Kind::Read, name);
+            }
+            let prefix = p.pos.get(1).and_then(|a| a.text()).unwrap_or("x");
+            file(sh, fx, &format!("{prefix}*"), Kind::Write);
+            return;
+        }
+        "patch" => {
+            let p = parse(
+                rest,
+                &["-i", "-p", "-d", "-o", "--input", "--directory", "--output"],
+            );
+            if let Some(i) = p.value(&["-i", "--input"]) {
+                arg_file(sh, fx, i, Kind::Read, "patch");
+            }
+            match p.value(&["-o", "--output"]) {
+                Some(o) => arg_file(sh, fx, o, Kind::Write, "patch -o"),
+                None => match p.pos.first() {
+                    Some(f) => arg_file(sh, fx, f, Kind::Write, "patch"),
+                    None => fx.opaque("patch writes the files its diff names"),
+                },
+            }
+            return;
+        }
+        "npm" | "pnpm" | "yarn" | "bun"
+            if sub_is(
+                rest,
+                &[
+                    "install",
+                    "i",
+                    "ci",
+                    "add",
+                    "remove",
+                    "rm",
+                    "uninstall",
+                    "update",
+                    "up",
+                    "upgrade",
+                ],
+            ) =>
+        {
+            for f in [
+                "package.json",
+                "package-lock.json",
+                "pnpm-lock.yaml",
+                "yarn.lock",
+                "bun.lockb",
+                "node_modules",
+            ] {
+                file(sh, fx, f, Kind::Write);
+            }
+            return;
+        }
+        "npm" | "pnpm" | "yarn" | "npx" | "bunx" => {
+            fx.opaque(format!(
+                "`{name}` runs package scripts the policy has not described"
+            ));
+            return;
+        }
+        "cargo" => return cargo(rest, sh, fx),
+        "pip" | "pip3" | "uv" | "poetry" => {
+            let p = parse(rest, &["-r", "--requirement", "-c", "--constraint"]);
+            if let Some(r) = p.value(&["-r", "--requirement"]) {
+                arg_file(sh, fx, r, Kind::Read, name);
+            }
+            if sub_is(rest, &["add", "remove", "lock", "sync"]) {
+                for f in ["pyproject.toml", "uv.lock", "poetry.lock"] {
+                    file(sh, fx, f, Kind::Write);
+                }
+            } else if sub_is(rest, &["install", "uninstall"]) {
+                fx.opaque(format!("`{name}` changes the Python environment"));
+            }
+            return;
+        }
+        "go" => {
+            if sub_is(rest, &["get", "mod"]) {
+                file(sh, fx, "go.mod", Kind::Write);
+                file(sh, fx, "go.sum", Kind::Write);
+            } else if sub_is(rest, &["fmt"]) {
+                file(sh, fx, "**/*.go", Kind::Write);
+            } else if sub_is(rest, &["build", "run", "test", "generate", "install"]) {
+                fx.opaque("go build tools write outputs the policy has not named");
+            }
+            return;
+        }
+        "gofmt" | "goimports" => {
+            let p = parse(rest, &[]);
+            let kind = if p.has(&["-w"]) {
+                Kind::Write
+            } else {
+                Kind::Read
+            };
+            for a in p.pos {
+                arg_file(sh, fx, a, kind, name);
+            }
+            return;
+        }
+        "prettier" | "eslint" | "ruff" | "biome" => {
+            let p = parse(
+                rest,
+                &["--config", "--parser", "-c", "--ext", "--plugin", "--rule"],
+            );
+            let writes = p.has(&["--write", "-w", "--fix"])
+                || sub_is(rest, &["format"])
+                || (name == "biome" && p.has(&["--apply"]));
+            let kind = if writes { Kind::Write } else { Kind::Read };
+            for a in p
+                .pos
+                .iter()
+                .filter(|a| !matches!(a.text(), Some("format" | "check")))
+            {
+                arg_file(sh, fx, a, kind, name);
+            }
+            return;
+        }
+        _ => {}
+    }
+    let Some(row) = lookup(name) else {
+        fx.unknown.insert(name.to_string());
+        return;
+    };
+    let p = parse(rest, row.valued);
+    match row.shape {
+        Shape::ReadOnly => {}
+        Shape::Read { skip } => {
+            let skip = if p.value(&["-e", "-f", "--regexp", "--file"]).is_some() {
+                0
+            } else {
+                skip
+            };
+            if let Some(f) = p.value(&["-f", "--file"]) {
+                arg_file(sh, fx, f, Kind::Read, name);
+            }
+            for a in p.pos.iter().skip(skip) {
+                arg_file(sh, fx, a, Kind::Read, name);
+            }
+            if matches!(name, "source" | ".") {
+                fx.opaque("`source` runs a script whose effects can't be seen from here");
+            }
+        }
+        Shape::Write => {
+            if let Some(r) = p.value(&["-r", "--reference"]) {
+                arg_file(sh, fx, r, Kind::Read, name);
+            }
+            if name == "touch" && p.has(&["-c", "--no-create"]) {
+                // Still changes times of existing files: a write.
+            }
+            for a in p.pos {
+                arg_file(sh, fx, a, Kind::Write, name);
+            }
+        }
+        Shape::Delete => {
+            for a in p.pos {
+                arg_file(sh, fx, a, Kind::Delete, name);
+            }
+        }
+        Shape::Edit { skip } => {
+            for a in p.pos.iter().skip(skip) {
+                arg_file(sh, fx, a, Kind::Read, name);
+                arg_file(sh, fx, a, Kind::Write, name);
+            }
+        }
+        Shape::Copy { moves } => copy(name, &p, moves, sh, fx),
+        Shape::Link => match p.value(&["-t", "--target-directory"]) {
+            Some(dir) => {
+                for t in &p.pos {
+                    if let (Some(d), Some(t)) = (dir.text(), t.text()) {
+                        let base = t.trim_end_matches('/').rsplit('/').next().unwrap_or(t);
+                        file(sh, fx, &format!("{d}/{base}"), Kind::Write);
+                    } else {
+                        fx.opaque("ln target only known at run time");
+                    }
+                }
+            }
+            None => match p.pos.as_slice() {
+                [] => {}
+                [one] => match one.text() {
+                    Some(t) => {
+                        let base = t.trim_end_matches('/').rsplit('/').next().unwrap_or(t);
+                        file(sh, fx, base, Kind::Write);
+                    }
+                    None => fx.opaque("ln target only known at run time"),
+                },
+                [.., last] => arg_file(sh, fx, last, Kind::Write, "ln"),
+            },
+        },
+        Shape::Attr => {
+            let files: Vec<&&Arg> = if p.opts.iter().any(|(o, _)| o == "--reference") {
+                p.pos.iter().collect()
+            } else {
+                p.pos.iter().skip(1).collect()
+            };
+            for a in files {
+                arg_file(sh, fx, a, Kind::Write, name);
+            }
+        }
+        Shape::Wrapper => wrapper(name, rest, row.valued, sh, fx),
+        Shape::Opaque(why) => {
+            // An interpreter given a script file reads it; `-c`/`-e` code is
+            // what it runs.
+            for a in p.pos.iter().take(1) {
+                if let Some(t) = a.text() {
+                    if t.contains('.') || t.contains('/') {
+                        file(sh, fx, t, Kind::Read);
+                    }
+                }
+            }
+            fx.opaque(format!("`{name}`: {why}"));
+        }
+    }
+}
+
+fn sub_is(rest: &[Arg], subs: &[&str]) -> bool {
+    rest.iter()
+        .find_map(|a| a.text().filter(|t| !t.starts_with('-')))
+        .is_some_and(|t| subs.contains(&t))
+}
+
+fn copy(name: &str, p: &Parsed<'_>, moves: bool, sh: &mut Shell<'_>, fx: &mut Effects) {
+    let (sources, dest): (Vec<&Arg>, Option<&Arg>) = match p.value(&["-t", "--target-directory"]) {
+        Some(d) => (p.pos.clone(), Some(d)),
+        None => match p.pos.split_last() {
+            Some((last, rest)) if !rest.is_empty() => (rest.to_vec(), Some(*last)),
+            _ => (p.pos.clone(), None),
+        },
+    };
+    for s in &sources {
+        arg_file(sh, fx, s, Kind::Read, name);
+        if moves {
+            arg_file(sh, fx, s, Kind::Delete, name);
+        }
+    }
+    let Some(dest) = dest else { return };
+    let Some(d) = dest.text() else {
+        fx.opaque(format!("{name} destination is only known at run time"));
+        return;
+    };
+    // Into a directory (trailing `/`, `-t`, several sources): each source
+    // lands as DEST/basename; otherwise DEST itself. Without knowing the file
+    // system, write both DEST and DEST/basename for a single source.
+    let into_dir =
+        d.ends_with('/') || sources.len() > 1 || p.value(&["-t", "--target-directory"]).is_some();
+    if !into_dir {
+        file(sh, fx, d, Kind::Write);
+    }
+    for s in &sources {
+        for v in &s.word.values {
+            let base = v.trim_end_matches('/').rsplit('/').next().unwrap_or(v);
+            file(
+                sh,
+                fx,
+                &format!("{}/{base}", d.trim_end_matches('/')),
+                Kind::Write,
+            );
+        }
+    }
+}
+
+fn wrapper(name: &str, rest: &[Arg], valued: &[&str], sh: &mut Shell<'_>, fx: &mut Effects) {
+    let mut i = 0;
+    while i < rest.len() {
+        let t = rest[i].text().unwrap_or("");
+        if t == "--" {
+            i += 1;
+            break;
+        }
+        if name == "env" && t.contains('=') && !t.starts_with('-') {
+            i += 1;
+            continue;
+        }
+        if t.starts_with('-') && !rest[i].word.dynamic {
+            i += if valued.contains(&t) { 2 } else { 1 };
+            continue;
+        }
+        // `timeout 10 cmd`: the duration comes first.
+        if name == "timeout" && t.chars().next().is_some_and(|c| c.is_ascii_digit()) {
+            i += 1;
+            continue;
+        }
+        if name == "nice" && t.parse::<i32>().is_ok() {
+            i += 1;
+            continue;
+        }
+        break;
+    }
+    if i < rest.len() {
+        run(&rest[i..], sh, fx);
+    }
+}
+
+fn shell_c(name: &str, rest: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
+    let mut i = 0;
+    while i < rest.len() {
+        let t = rest[i].text().unwrap_or("");
+        if t == "-c" || (t.starts_with('-') && !t.starts_with("--") && t.contains('c')) {
+            match rest.get(i + 1).and_then(Arg::text) {
+                Some(code) => nested(code, &format!("{name} -c"), sh, fx),
+                None => fx.opaque(format!("{name} -c with code only known at run time")),
+            }
+            return;
+        }
+        if t.starts_with('-') {
+            i += 1;
+            continue;
+        }
+        // `bash script.sh`: reads and runs a script.
+        if let Some(script) = rest[i].text() {
+            file(sh, fx, script, Kind::Read);
+        }
+        fx.opaque(format!(
+            "`{name}` runs a script whose effects can't be seen from here"
+        ));
+        return;
+    }
+    fx.opaque(format!("`{name}` reads commands from its input"));
+}
+
+fn xargs(name: &str, rest: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
+    let p = parse(
+        rest,
+        &[
+            "-I",
+            "-n",
+            "-P",
+            "-d",
+            "-L",
+            "-s",
+            "-E",
+            "-a",
+            "--arg-file",
+            "-j",
+        ],
+    );
+    if let Some(a) = p.value(&["-a", "--arg-file"]) {
+        arg_file(sh, fx, a, Kind::Read, name);
+    }
+    // Whatever the inner command does, its file arguments come from input.
+    let cmd: Vec<Arg> = p.pos.iter().map(|a| (*a).clone()).collect();
+    if cmd.is_empty() {
+        return;
+    }
+    let mut inner = Effects::default();
+    run(&cmd, sh, &mut inner);
+    let writes = !inner.writes.is_empty()
+        || !inner.deletes.is_empty()
+        || inner.opaque
+        || !inner.unknown.is_empty();
+    let cmd_name = cmd[0].text().unwrap_or("?").to_string();
+    let row = lookup(&cmd_name);
+    let writer = writes
+        || row.is_some_and(|r| {
+            matches!(
+                r.shape,
+                Shape::Write
+                    | Shape::Delete
+                    | Shape::Edit { .. }
+                    | Shape::Copy { .. }
+                    | Shape::Link
+                    | Shape::Attr
+            )
+        })
+        || matches!(cmd_name.as_str(), "sed" | "perl" | "bash" | "sh");
+    fx.writes.extend(inner.writes);
+    fx.deletes.extend(inner.deletes);
+    fx.reads.extend(inner.reads);
+    fx.unknown.extend(inner.unknown);
+    for r in inner.reasons {
+        fx.opaque(r);
+    }
+    if writer {
+        fx.opaque(format!(
+            "`{name} {cmd_name}` acts on paths read from its input"
+        ));
+    }
+}
+
+fn find(rest: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
+    // Roots come before the first expression word.
+    let mut roots: Vec<&Arg> = Vec::new();
+    let mut i = 0;
+    while i < rest.len() {
+        let t = rest[i].text().unwrap_or("");
+        if t.starts_with('-') || t == "(" || t == "!" {
+            break;
+        }
+        roots.push(&rest[i]);
+        i += 1;
+    }
+    let root_texts: Vec<String> = if roots.is_empty() {
+        vec![".".into()]
+    } else {
+        roots
+            .iter()
+            .map(|r| r.text().unwrap_or("").to_string())
+            .collect()
+    };
+    if roots.iter().any(|r| r.word.dynamic) {
+        fx.opaque("find root only known at run time");
+    }
+    let name = rest
+        .windows(2)
+        .find(|w| matches!(w[0].text(), Some("-name" | "-iname")))
+        .and_then(|w| w[1].text())
+        .filter(|n| !n.contains('/'));
+    // What find's actions touch: the matches under each root.
+    let matches: Vec<String> = root_texts
+        .iter()
+        .map(|r| match name {
+            Some(n) => format!("{}/**/{n}", r.trim_end_matches('/')),
+            None => format!("{}/**", r.trim_end_matches('/')),
+        })
+        .collect();
+    let mut j = i;
+    while j < rest.len() {
+        match rest[j].text().unwrap_or("") {
+            "-delete" => {
+                for m in &matches {
+                    file(sh, fx, m, Kind::Delete);
+                }
+            }
+            "-fprint" | "-fprintf" | "-fls" | "-fprint0" => {
+                if let Some(f) = rest.get(j + 1) {
+                    arg_file(sh, fx, f, Kind::Write, "find");
+                }
+            }
+            "-exec" | "-execdir" | "-ok" | "-okdir" => {
+                let end = rest[j + 1..]
+                    .iter()
+                    .position(|a| matches!(a.text(), Some(";" | "+")))
+                    .map_or(rest.len(), |p| j + 1 + p);
+                let cmd: Vec<Arg> = rest[j + 1..end].to_vec();
+                if !cmd.is_empty() {
+                    // `{}` stands for each match.
+                    let mut inner = Effects::default();
+                    let mut sub = sh.clone();
+                    let with_matches: Vec<Arg> = cmd
+                        .iter()
+                        .map(|a| match a.text() {
+                            Some("{}") => Arg {
+                                word: crate::word::Expanded {
+                                    values: matches.clone(),
+                                    dynamic: false,
+                                    glob: true,
+                                },
+                            },
+                            _ => a.clone(),
+                        })
+                        .collect();
+                    run(&with_matches, &mut sub, &mut inner);
+                    fx.writes.extend(inner.writes);
+                    fx.deletes.extend(inner.deletes);
+                    fx.reads.extend(inner.reads);
+                    fx.unknown.extend(inner.unknown);
+                    for r in inner.reasons {
+                        fx.opaque(r);
+                    }
+                }
+                j = end;
+            }
+            _ => {}
+        }
+        j += 1;
+    }
+}
+
+fn git(rest: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
+    // Global options before the subcommand (`-C dir`, `-c k=v`).
+    let mut i = 0;
+    let mut inner_sh = sh.clone();
+    while i < rest.len() {
+        match rest[i].text() {
+            Some("-C") => {
+                if let (Some(d), Some(cwd)) = (rest.get(i + 1).and_then(Arg::text), &inner_sh.cwd) {
+                    inner_sh.cwd = Some(crate::resolve(cwd, d));
+                }
+                i += 2;
+            }
+            Some("-c") => {
+                if rest
+                    .get(i + 1)
+                    .and_then(Arg::text)
+                    .is_some_and(|v| v.starts_with("core.hooksPath"))
+                {
+                    fx.opaque("git -c core.hooksPath bypasses the repository's hooks");
+                }
+                i += 2;
+            }
+            Some(t) if t.starts_with('-') => i += 1,
+            _ => break,
+        }
+    }
+    let sh = &mut inner_sh;
+    let Some(sub) = rest.get(i).and_then(Arg::text) else {
+        return;
+    };
+    let args = &rest[i + 1..];
+    let p = parse(
+        args,
+        &[
+            "-m",
+            "-F",
+            "-b",
+            "-B",
+            "-C",
+            "-c",
+            "--message",
+            "--file",
+            "-o",
+            "--author",
+            "-s",
+        ],
+    );
+    let after_dashdash: Vec<&Arg> = match args.iter().position(|a| a.text() == Some("--")) {
+        Some(k) => args[k + 1..].iter().collect(),
+        None => Vec::new(),
+    };
+    match sub {
+        "status" | "log" | "diff" | "show" | "blame" | "grep" | "ls-files" | "rev-parse"
+        | "describe" | "shortlog" | "reflog" | "remote" | "fetch" | "config" | "help"
+        | "version" | "ls-tree" | "cat-file" | "rev-list" | "name-rev" | "for-each-ref"
+        | "show-ref" | "whatchanged" => {}
+        "branch" | "tag" => {
+            if p.has(&["-d", "-D", "--delete", "-m", "-M"]) || !p.pos.is_empty() {
+                file(sh, fx, ".git", Kind::Write);
+            }
+        }
+        "add" | "commit" | "notes" | "update-index" => {
+            file(sh, fx, ".git", Kind::Write);
+            if let Some(f) = p.value(&["-F", "--file"]) {
+                arg_file(sh, fx, f, Kind::Read, "git commit -F");
+            }
+        }
+        "rm" => {
+            file(sh, fx, ".git", Kind::Write);
+            if !p.has(&["--cached"]) {
+                for a in &p.pos {
+                    arg_file(sh, fx, a, Kind::Delete, "git rm");
+                }
+            }
+        }
+        "mv" => {
+            file(sh, fx, ".git", Kind::Write);
+            if let Some((dst, srcs)) = p.pos.split_last() {
+                for s in srcs {
+                    arg_file(sh, fx, s, Kind::Delete, "git mv");
+                }
+                arg_file(sh, fx, dst, Kind::Write, "git mv");
+            }
+        }
+        "checkout" | "restore" => {
+            file(sh, fx, ".git", Kind::Write);
+            let paths: Vec<&Arg> = if !after_dashdash.is_empty() {
+                after_dashdash
+            } else if sub == "restore" {
+                p.pos.clone()
+            } else {
+                Vec::new()
+            };
+            if paths.is_empty()
+                && !(sub == "restore" && p.has(&["--staged"]) && !p.has(&["--worktree"]))
+            {
+                // Switching branches rewrites the work tree.
+                file(sh, fx, ".", Kind::Write);
+            }
+            for a in paths {
+                arg_file(sh, fx, a, Kind::Write, "git checkout");
+            }
+        }
+        "reset" => {
+            file(sh, fx, ".git", Kind::Write);
+            if p.has(&["--hard", "--merge", "--keep"]) {
+                file(sh, fx, ".", Kind::Write);
+            }
+        }
+        "clean" => {
+            if p.has(&["-f", "--force"]) && !p.has(&["-n", "--dry-run"]) {
+                file(sh, fx, ".", Kind::Delete);
+            }
+        }
+        "stash" | "apply" | "am" | "merge" | "rebase" | "pull" | "cherry-pick" | "revert"
+        | "switch" | "worktree" | "submodule" | "bisect" => {
+            file(sh, fx, ".git", Kind::Write);
+            if !(sub == "stash" && sub_is(args, &["list", "show"])) {
+                file(sh, fx, ".", Kind::Write);
+            }
+        }
+        "push" => {}
+        "clone" | "init" => {
+            let dest = p
+                .pos
+                .get(usize::from(sub == "clone"))
+                .and_then(|a| a.text())
+                .map(str::to_string);
+            file(sh, fx, &dest.unwrap_or_else(|| ".".into()), Kind::Write);
+        }
+        other => {
+            fx.unknown.insert(format!("git {other}"));
+        }
+    }
+}
+
+fn sed(rest: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
+    let p = parse(rest, &["-e", "-f", "--expression", "--file", "-l"]);
+    let in_place = p.opts.iter().any(|(o, _)| {
+        o == "--in-place"
+            || o.starts_with("--in-place=")
+            || (o.starts_with("-i") && !o.starts_with("--"))
+            || (o.starts_with('-') && !o.starts_with("--") && o.contains('i') && !o.contains('e'))
+    });
+    let script_given = p.value(&["-e", "-f", "--expression", "--file"]).is_some();
+    let mut scripts: Vec<String> = p
+        .opts
+        .iter()
+        .filter(|(o, _)| o == "-e" || o == "--expression")
+        .filter_map(|(_, v)| v.and_then(|a| a.text()).map(str::to_string))
+        .collect();
+    let files: Vec<&Arg> = if script_given {
+        p.pos.clone()
+    } else {
+        if let Some(s) = p.pos.first().and_then(|a| a.text()) {
+            scripts.push(s.to_string());
+        }
+        p.pos.iter().skip(1).copied().collect()
+    };
+    if let Some(f) = p.value(&["-f", "--file"]) {
+        arg_file(sh, fx, f, Kind::Read, "sed -f");
+    }
+    // The `w FILE` command (and `s///w FILE`) writes a file.
+    for s in &scripts {
+        for line in s.split(['\n', ';']) {
+            let l = line.trim();
+            if let Some(f) = l
+                .strip_prefix("w ")
+                .or_else(|| l.rsplit_once("/w ").map(|x| x.1))
+            {
+                file(sh, fx, f.trim(), Kind::Write);
+            }
+        }
+    }
+    for a in files {
+        arg_file(sh, fx, a, Kind::Read, "sed");
+        if in_place {
+            arg_file(sh, fx, a, Kind::Write, "sed -i");
+        }
+    }
+}
+
+fn perl(rest: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
+    let p = parse(rest, &["-e", "-E", "-M", "-I", "-l"]);
+    let in_place = p
+        .opts
+        .iter()
+        .any(|(o, _)| o.starts_with('-') && !o.starts_with("--") && o.contains('i'));
+    let code = p.value(&["-e", "-E"]).is_some() || p.opts.iter().any(|(o, _)| o.ends_with('e'));
+    let files: Vec<&Arg> = if code {
+        p.pos.clone()
+    } else {
+        p.pos.iter().skip(1).copied().collect()
+    };
+    if in_place {
+        for a in files {
+            arg_file(sh, fx, a, Kind::Read, "perl -i");
+            arg_file(sh, fx, a, Kind::Write, "perl -i");
+        }
+    } else {
+        fx.opaque("`perl` runs code whose effects can't be seen from the command line");
+    }
+}
+
+fn dd(rest: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
+    for a in rest {
+        match a.text().and_then(|t| t.split_once('=')) {
+            Some(("if", f)) => file(sh, fx, f, Kind::Read),
+            Some(("of", f)) => file(sh, fx, f, Kind::Write),
+            _ if a.word.dynamic => fx.opaque("dd operand only known at run time"),
+            _ => {}
+        }
+    }
+}
+
+fn curl(rest: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
+    let p = parse(
+        rest,
+        &[
+            "-o",
+            "--output",
+            "-d",
+            "--data",
+            "-H",
+            "-X",
+            "-u",
+            "-T",
+            "--upload-file",
+            "-F",
+            "-A",
+            "-e",
+            "-b",
+            "-c",
+            "--cookie-jar",
+            "-K",
+            "--config",
+            "-w",
+            "--output-dir",
+            "--connect-timeout",
+            "-m",
+            "--max-time",
+            "-x",
+        ],
+    );
+    if let Some(o) = p.value(&["-o", "--output"]) {
+        arg_file(sh, fx, o, Kind::Write, "curl -o");
+    }
+    if let Some(c) = p.value(&["-c", "--cookie-jar"]) {
+        arg_file(sh, fx, c, Kind::Write, "curl -c");
+    }
+    if let Some(t) = p.value(&["-T", "--upload-file"]) {
+        arg_file(sh, fx, t, Kind::Read, "curl -T");
+    }
+    if p.has(&["-O", "--remote-name", "--remote-name-all"]) {
+        for u in &p.pos {
+            match u.text().and_then(url_basename) {
+                Some(b) => file(sh, fx, &b, Kind::Write),
+                None => fx.opaque("curl -O writes a file named after a URL only known at run time"),
+            }
+        }
+    }
+}
+
+fn wget(rest: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
+    let p = parse(
+        rest,
+        &[
+            "-O",
+            "--output-document",
+            "-P",
+            "--directory-prefix",
+            "-o",
+            "-a",
+            "-i",
+            "--input-file",
+            "-U",
+            "--header",
+            "-t",
+            "-T",
+        ],
+    );
+    match p.value(&["-O", "--output-document"]) {
+        Some(o) => arg_file(sh, fx, o, Kind::Write, "wget -O"),
+        None => {
+            let dir = opt_text(&p, &["-P", "--directory-prefix"]).unwrap_or_else(|| ".".into());
+            for u in &p.pos {
+                match u.text().and_then(url_basename) {
+                    Some(b) => file(sh, fx, &format!("{dir}/{b}"), Kind::Write),
+                    None => {
+                        fx.opaque("wget writes a file named after a URL only known at run time")
+                    }
+                }
+            }
+        }
+    }
+    for f in ["-o", "-a"] {
+        if let Some(l) = p.value(&[f]) {
+            arg_file(sh, fx, l, Kind::Write, "wget log");
+        }
+    }
+}
+
+fn url_basename(url: &str) -> Option<String> {
+    let path = url.split(['?', '#']).next()?;
+    let after_host = path.split_once("://").map_or(path, |x| x.1);
+    let (_, p) = after_host.split_once('/')?;
+    let base = p.rsplit('/').next()?;
+    (!base.is_empty()).then(|| base.to_string())
+}
+
+fn tar(rest: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
+    // The first word may be old-style bundled flags (`xzf`).
+    let first = rest.first().and_then(Arg::text).unwrap_or("");
+    let bundled = !first.starts_with('-') && first.chars().all(|c| c.is_ascii_alphabetic());
+    let p = parse(
+        if bundled { &rest[1..] } else { rest },
+        &[
+            "-f",
+            "--file",
+            "-C",
+            "--directory",
+            "-T",
+            "--files-from",
+            "-X",
+            "--exclude-from",
+        ],
+    );
+    let flag = |c: char| {
+        bundled && first.contains(c)
+            || p.opts
+                .iter()
+                .any(|(o, _)| o.starts_with('-') && !o.starts_with("--") && o.contains(c))
+    };
+    let long = |n: &str| p.has(&[n]);
+    // `-xzf ARCHIVE`: an `f` ending a cluster takes the next word.
+    let cluster_f = p.opts.iter().any(|(o, v)| {
+        v.is_none() && o.starts_with('-') && !o.starts_with("--") && o.len() > 2 && o.ends_with('f')
+    });
+    let f_takes_positional = (bundled && first.contains('f')) || cluster_f;
+    let archive: Option<&Arg> = p
+        .value(&["-f", "--file"])
+        .or_else(|| f_takes_positional.then(|| p.pos.first().copied()).flatten());
+    let positional: Vec<&Arg> = if f_takes_positional && p.value(&["-f", "--file"]).is_none() {
+        p.pos.iter().skip(1).copied().collect()
+    } else {
+        p.pos.clone()
+    };
+    let dir = opt_text(&p, &["-C", "--directory"]).unwrap_or_else(|| ".".into());
+    if flag('x') || long("--extract") || long("--get") {
+        if let Some(a) = archive {
+            arg_file(sh, fx, a, Kind::Read, "tar");
+        }
+        if positional.is_empty() {
+            file(sh, fx, &dir, Kind::Write);
+        } else {
+            for m in positional {
+                if let Some(t) = m.text() {
+                    file(sh, fx, &format!("{dir}/{t}"), Kind::Write);
+                }
+            }
+        }
+    } else if flag('c') || flag('r') || flag('u') || long("--create") || long("--append") {
+        if let Some(a) = archive {
+            arg_file(sh, fx, a, Kind::Write, "tar");
+        }
+        for m in positional {
+            arg_file(sh, fx, m, Kind::Read, "tar");
+        }
+    } else if let Some(a) = archive {
+        arg_file(sh, fx, a, Kind::Read, "tar");
+    }
+}
+
+fn rsync(rest: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
+    let p = parse(
+        rest,
+        &[
+            "-e",
+            "--rsh",
+            "--exclude",
+            "--include",
+            "--exclude-from",
+            "--include-from",
+            "--files-from",
+            "-f",
+            "--filter",
+            "--backup-dir",
+            "--chmod",
+            "-T",
+        ],
+    );
+    let Some((dest, sources)) = p.pos.split_last() else {
+        return;
+    };
+    let remote = |a: &Arg| {
+        a.text()
+            .is_some_and(|t| t.contains(':') && !t.starts_with('/'))
+    };
+    for s in sources {
+        if !remote(s) {
+            arg_file(sh, fx, s, Kind::Read, "rsync");
+            if p.has(&["--remove-source-files"]) {
+                arg_file(sh, fx, s, Kind::Delete, "rsync --remove-source-files");
+            }
+        }
+    }
+    if !remote(dest) {
+        arg_file(sh, fx, dest, Kind::Write, "rsync");
+        if p.opts.iter().any(|(o, _)| o.starts_with("--delete")) {
+            arg_file(sh, fx, dest, Kind::Delete, "rsync --delete");
+        }
+    }
+}
+
+fn cargo(rest: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
+    let sub = rest.iter().find_map(|a| {
+        a.text()
+            .filter(|t| !t.starts_with('-') && !t.starts_with('+'))
+    });
+    match sub {
+        Some("add" | "remove" | "rm" | "update" | "upgrade" | "generate-lockfile") => {
+            file(sh, fx, "Cargo.toml", Kind::Write);
+            file(sh, fx, "Cargo.lock", Kind::Write);
+        }
+        Some("fmt") if !rest.iter().any(|a| a.text() == Some("--check")) => {
+            file(sh, fx, "**/*.rs", Kind::Write);
+        }
+        Some("check" | "clippy") if rest.iter().any(|a| a.text() == Some("--fix")) => {
+            file(sh, fx, "**/*.rs", Kind::Write);
+        }
+        Some(
+            "fmt" | "check" | "clippy" | "doc" | "tree" | "metadata" | "search" | "version"
+            | "help",
+        ) => {}
+        Some(other) => fx.opaque(format!(
+            "`cargo {other}` writes build outputs the policy has not named"
+        )),
+        None => {}
+    }
+}

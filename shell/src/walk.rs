@@ -1,0 +1,451 @@
+//! The walk over the parsed line: shell structure, working directory,
+//! variables and functions; each simple command goes to [`crate::model`].
+
+use std::collections::BTreeMap;
+
+use rable::{Node, NodeKind};
+
+use crate::model;
+use crate::word::{expand, Expanded, Vars};
+use crate::{resolve, Effects, Options, MAX_COMMAND, MAX_DEPTH};
+
+/// Shell state that flows through a list: the working directory (`None`
+/// once it is unknown), variables and functions.
+#[derive(Debug, Clone)]
+pub(crate) struct Shell<'a> {
+    pub cwd: Option<String>,
+    pub vars: Vars,
+    pub dirs: Vec<Option<String>>,
+    pub functions: BTreeMap<String, &'a Node>,
+    pub depth: usize,
+}
+
+/// What a simple command's arguments expanded to, for the model.
+#[derive(Debug, Clone)]
+pub struct Arg {
+    /// The expansion.
+    pub word: Expanded,
+}
+
+impl Arg {
+    /// The static text, if any.
+    pub fn text(&self) -> Option<&str> {
+        self.word.single()
+    }
+}
+
+/// Analyse a command line run in `opts.cwd`.
+pub fn analyze(command: &str, opts: &Options) -> Effects {
+    let mut fx = Effects::default();
+    if command.len() > MAX_COMMAND {
+        fx.opaque(format!("command is longer than {MAX_COMMAND} bytes"));
+        return fx;
+    }
+    let mut vars = Vars::new();
+    if let Some(h) = &opts.home {
+        vars.insert("HOME".into(), h.clone());
+    }
+    vars.insert("PWD".into(), opts.cwd.clone());
+    let mut sh = Shell {
+        cwd: Some(opts.cwd.clone()),
+        vars,
+        dirs: Vec::new(),
+        functions: BTreeMap::new(),
+        depth: 0,
+    };
+    analyze_in(command, &mut sh, &mut fx);
+    fx
+}
+
+/// Parse and walk `command` in the state `sh` (also used for `bash -c`).
+pub(crate) fn analyze_in(command: &str, sh: &mut Shell<'_>, fx: &mut Effects) {
+    let nodes = match rable::parse(command, true) {
+        Ok(n) => n,
+        Err(e) => {
+            fx.opaque(format!("does not parse as bash: {e}"));
+            return;
+        }
+    };
+    // The nodes live only in this call: walk them with a fresh function
+    // table borrowed from them, keeping the caller's directory and variables.
+    let mut inner = Shell {
+        cwd: sh.cwd.clone(),
+        vars: sh.vars.clone(),
+        dirs: sh.dirs.clone(),
+        functions: BTreeMap::new(),
+        depth: sh.depth,
+    };
+    for n in &nodes {
+        walk(n, &mut inner, fx);
+    }
+    sh.cwd = inner.cwd;
+    sh.vars = inner.vars;
+    sh.dirs = inner.dirs;
+}
+
+fn walk<'a>(node: &'a Node, sh: &mut Shell<'a>, fx: &mut Effects) {
+    match &node.kind {
+        NodeKind::List { items } => {
+            for item in items {
+                walk(&item.command, sh, fx);
+            }
+        }
+        NodeKind::Pipeline { commands, .. } => {
+            // Each part of a pipeline runs in its own subshell.
+            for c in commands {
+                let mut sub = sh.clone();
+                walk(c, &mut sub, fx);
+            }
+        }
+        NodeKind::Command {
+            assignments,
+            words,
+            redirects,
+        } => command(assignments, words, redirects, sh, fx),
+        NodeKind::If {
+            condition,
+            then_body,
+            else_body,
+            redirects,
+        } => {
+            redirect_all(redirects, sh, fx);
+            walk(condition, sh, fx);
+            walk(then_body, sh, fx);
+            if let Some(e) = else_body {
+                walk(e, sh, fx);
+            }
+        }
+        NodeKind::While {
+            condition,
+            body,
+            redirects,
+        }
+        | NodeKind::Until {
+            condition,
+            body,
+            redirects,
+        } => {
+            redirect_all(redirects, sh, fx);
+            walk(condition, sh, fx);
+            walk(body, sh, fx);
+        }
+        NodeKind::For {
+            var,
+            words,
+            body,
+            redirects,
+        }
+        | NodeKind::Select {
+            var,
+            words,
+            body,
+            redirects,
+        } => {
+            redirect_all(redirects, sh, fx);
+            // The loop variable takes each word; a single static value (or a
+            // glob, kept as a pattern) can stand for it, several can't.
+            let mut values: Vec<Expanded> = Vec::new();
+            if let Some(ws) = words {
+                let mut subs = Vec::new();
+                for w in ws {
+                    values.push(expand(w, &sh.vars, &mut subs));
+                }
+                for s in subs {
+                    let mut sub = sh.clone();
+                    walk(s, &mut sub, fx);
+                }
+            }
+            let fields: Vec<&String> = values.iter().flat_map(|v| v.values.iter()).collect();
+            let dynamic = values.iter().any(|v| v.dynamic);
+            if fields.len() == 1 && !dynamic {
+                sh.vars.insert(var.clone(), fields[0].clone());
+                walk(body, sh, fx);
+                sh.vars.remove(var);
+            } else if !dynamic && !fields.is_empty() {
+                // Walk the body once per value (bounded by brace expansion).
+                for f in fields.iter().take(64) {
+                    sh.vars.insert(var.clone(), (*f).clone());
+                    walk(body, sh, fx);
+                }
+                sh.vars.remove(var);
+            } else {
+                sh.vars.remove(var);
+                walk(body, sh, fx);
+            }
+        }
+        NodeKind::ForArith {
+            body, redirects, ..
+        } => {
+            redirect_all(redirects, sh, fx);
+            walk(body, sh, fx);
+        }
+        NodeKind::Case {
+            patterns,
+            redirects,
+            ..
+        } => {
+            redirect_all(redirects, sh, fx);
+            for p in patterns {
+                if let Some(b) = &p.body {
+                    walk(b, sh, fx);
+                }
+            }
+        }
+        NodeKind::Function { name, body } => {
+            sh.functions.insert(name.clone(), body);
+        }
+        NodeKind::Subshell { body, redirects } => {
+            redirect_all(redirects, sh, fx);
+            let mut sub = sh.clone();
+            walk(body, &mut sub, fx);
+        }
+        NodeKind::BraceGroup { body, redirects } => {
+            redirect_all(redirects, sh, fx);
+            walk(body, sh, fx);
+        }
+        NodeKind::Coproc { command, .. } => {
+            let mut sub = sh.clone();
+            walk(command, &mut sub, fx);
+        }
+        NodeKind::Negation { pipeline } | NodeKind::Time { pipeline, .. } => walk(pipeline, sh, fx),
+        NodeKind::ArithmeticCommand { redirects, .. }
+        | NodeKind::ConditionalExpr { redirects, .. } => redirect_all(redirects, sh, fx),
+        NodeKind::Redirect { .. } | NodeKind::HereDoc { .. } => redirect(node, sh, fx),
+        NodeKind::Empty | NodeKind::Comment { .. } => {}
+        _ => {}
+    }
+}
+
+/// Files a path in the effects, relative to the shell's directory. A path
+/// under an unknown directory (after `cd $X`) is opaque.
+pub(crate) fn file(sh: &Shell<'_>, fx: &mut Effects, path: &str, kind: Kind) {
+    if matches!(
+        path,
+        "/dev/null" | "/dev/stdout" | "/dev/stderr" | "/dev/stdin" | "/dev/tty" | "-"
+    ) || path.starts_with("/dev/fd/")
+    {
+        return;
+    }
+    let abs = match (&sh.cwd, path.starts_with('/')) {
+        (_, true) => resolve("/", path),
+        (Some(cwd), false) => resolve(cwd, path),
+        (None, false) => {
+            fx.opaque(format!(
+                "`{path}` is relative to a directory only known at run time"
+            ));
+            return;
+        }
+    };
+    match kind {
+        Kind::Read => fx.reads.insert(abs),
+        Kind::Write => fx.writes.insert(abs),
+        Kind::Delete => fx.deletes.insert(abs),
+    };
+}
+
+/// What happens to a path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Read.
+    Read,
+    /// Created, modified, truncated, moved to.
+    Write,
+    /// Deleted or moved away.
+    Delete,
+}
+
+/// File every field of `arg` as `kind`; a dynamic word is opaque.
+pub(crate) fn arg_file(sh: &Shell<'_>, fx: &mut Effects, arg: &Arg, kind: Kind, what: &str) {
+    if arg.word.dynamic {
+        if kind != Kind::Read {
+            fx.opaque(format!("{what} target is only known at run time"));
+        }
+        return;
+    }
+    for v in &arg.word.values {
+        file(sh, fx, v, kind);
+    }
+}
+
+fn redirect_all<'a>(redirects: &'a [Node], sh: &mut Shell<'a>, fx: &mut Effects) {
+    for r in redirects {
+        redirect(r, sh, fx);
+    }
+}
+
+fn redirect<'a>(node: &'a Node, sh: &mut Shell<'a>, fx: &mut Effects) {
+    let NodeKind::Redirect { op, target, .. } = &node.kind else {
+        // Heredocs and herestrings are data, not files.
+        return;
+    };
+    let mut subs = Vec::new();
+    let t = expand(target, &sh.vars, &mut subs);
+    for s in subs {
+        let mut sub = sh.clone();
+        walk(s, &mut sub, fx);
+    }
+    let text = t.single().unwrap_or("");
+    let kind = match op.as_str() {
+        ">" | ">|" | ">>" | "&>" | "&>>" => Some(Kind::Write),
+        // `>&word` is `&>` unless the word is a file descriptor or `-`.
+        ">&" if !text.is_empty() && !text.chars().all(|c| c.is_ascii_digit()) && text != "-" => {
+            Some(Kind::Write)
+        }
+        "<" => Some(Kind::Read),
+        "<>" => {
+            arg_file(sh, fx, &Arg { word: t.clone() }, Kind::Read, "redirect");
+            Some(Kind::Write)
+        }
+        _ => None,
+    };
+    let Some(kind) = kind else { return };
+    if t.values.iter().all(String::is_empty) && !t.dynamic {
+        fx.opaque(format!("redirect `{op}` without a target"));
+        return;
+    }
+    arg_file(sh, fx, &Arg { word: t }, kind, "redirect");
+}
+
+fn command<'a>(
+    assignments: &'a [Node],
+    words: &'a [Node],
+    redirects: &'a [Node],
+    sh: &mut Shell<'a>,
+    fx: &mut Effects,
+) {
+    let mut subs: Vec<&'a Node> = Vec::new();
+    let mut assigned: Vec<(String, Expanded)> = Vec::new();
+    for a in assignments {
+        if let NodeKind::Word { value, .. } = &a.kind {
+            if let Some((name, _)) = value.split_once('=') {
+                let e = expand(a, &sh.vars, &mut subs);
+                let v = Expanded {
+                    values: e
+                        .values
+                        .iter()
+                        .map(|v| v.split_once('=').map_or(String::new(), |x| x.1.to_string()))
+                        .collect(),
+                    ..e
+                };
+                assigned.push((name.trim_end_matches('+').to_string(), v));
+            }
+        }
+    }
+    let args: Vec<Arg> = words
+        .iter()
+        .map(|w| Arg {
+            word: expand(w, &sh.vars, &mut subs),
+        })
+        .collect();
+    for s in subs {
+        // Command substitutions run in a subshell before the command.
+        let mut sub = sh.clone();
+        walk(s, &mut sub, fx);
+    }
+    redirect_all(redirects, sh, fx);
+    if args.is_empty() {
+        // `X=1` alone sets a shell variable for what follows.
+        for (name, v) in assigned {
+            match v.single() {
+                Some(s) => {
+                    sh.vars.insert(name, s.to_string());
+                }
+                None => {
+                    sh.vars.remove(&name);
+                }
+            }
+        }
+        return;
+    }
+    run(&args, sh, fx);
+}
+
+/// Run argv: functions, shell builtins that change state, wrappers, then
+/// the command model.
+pub(crate) fn run<'a>(args: &[Arg], sh: &mut Shell<'a>, fx: &mut Effects) {
+    let Some(name) = args[0].text().map(str::to_string) else {
+        fx.opaque("the command name is only known at run time");
+        return;
+    };
+    // A path to a program runs that program (`/usr/bin/rm`, `./x`).
+    let base = name.rsplit('/').next().unwrap_or(&name).to_string();
+    if let Some(body) = sh.functions.get(&name).copied() {
+        if sh.depth >= MAX_DEPTH {
+            fx.opaque(format!("function `{name}` nests deeper than {MAX_DEPTH}"));
+            return;
+        }
+        sh.depth += 1;
+        walk(body, sh, fx);
+        sh.depth -= 1;
+        return;
+    }
+    match base.as_str() {
+        "cd" | "pushd" => {
+            let target = args
+                .iter()
+                .skip(1)
+                .find(|a| a.text().is_none_or(|t| !t.starts_with('-')));
+            let next = match target {
+                None => sh.vars.get("HOME").cloned(),
+                Some(a) => match (a.text(), &sh.cwd) {
+                    (Some("-"), _) => None,
+                    (Some(t), _) if t.starts_with('/') => Some(resolve("/", t)),
+                    (Some(t), Some(cwd)) => Some(resolve(cwd, t)),
+                    _ => None,
+                },
+            };
+            if base == "pushd" {
+                sh.dirs.push(sh.cwd.clone());
+            }
+            sh.cwd = next;
+            if let Some(c) = &sh.cwd {
+                sh.vars.insert("PWD".into(), c.clone());
+            } else {
+                sh.vars.remove("PWD");
+            }
+        }
+        "popd" => {
+            sh.cwd = sh.dirs.pop().unwrap_or(None);
+        }
+        "export" | "local" | "declare" | "typeset" | "readonly" => {
+            for a in &args[1..] {
+                if let Some((k, v)) = a.text().and_then(|t| t.split_once('=')) {
+                    sh.vars.insert(k.to_string(), v.to_string());
+                }
+            }
+        }
+        "unset" => {
+            for a in &args[1..] {
+                if let Some(t) = a.text() {
+                    sh.vars.remove(t);
+                }
+            }
+        }
+        "eval" => {
+            let parts: Option<Vec<&str>> = args[1..].iter().map(Arg::text).collect();
+            match parts {
+                Some(p) => nested(&p.join(" "), "eval", sh, fx),
+                None => fx.opaque("eval of text only known at run time"),
+            }
+        }
+        _ => model::apply(&base, args, sh, fx),
+    }
+}
+
+/// Analyse a command string run by `bash -c`, `eval`, `find -exec` etc.
+pub(crate) fn nested(text: &str, via: &str, sh: &mut Shell<'_>, fx: &mut Effects) {
+    if sh.depth >= MAX_DEPTH {
+        fx.opaque(format!("`{via}` nests deeper than {MAX_DEPTH}"));
+        return;
+    }
+    sh.depth += 1;
+    let mut inner = Shell {
+        cwd: sh.cwd.clone(),
+        vars: sh.vars.clone(),
+        dirs: Vec::new(),
+        functions: BTreeMap::new(),
+        depth: sh.depth,
+    };
+    analyze_in(text, &mut inner, fx);
+    sh.depth -= 1;
+}

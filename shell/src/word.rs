@@ -1,0 +1,341 @@
+//! Word expansion, as far as it can be done without running anything:
+//! quote removal, `$'…'`, `~`, `$HOME` / `$PWD` and variables the command
+//! line itself set, brace expansion; globs are kept as patterns. Anything
+//! else (command substitution, unknown variables) makes the word dynamic.
+
+use std::collections::BTreeMap;
+
+use rable::{Node, NodeKind};
+
+/// Most words a brace expansion may produce.
+pub const MAX_BRACE_WORDS: usize = 256;
+
+/// One word after expansion.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Expanded {
+    /// The fields it expands to (several after brace expansion).
+    pub values: Vec<String>,
+    /// Part of it is only known at run time.
+    pub dynamic: bool,
+    /// It has unquoted glob characters (`*`, `?`, `[`): a pattern.
+    pub glob: bool,
+}
+
+impl Expanded {
+    /// The single static value, if it has exactly one and is not dynamic.
+    pub fn single(&self) -> Option<&str> {
+        match (self.dynamic, self.values.as_slice()) {
+            (false, [v]) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+/// Variables known while walking: the environment values the host passes
+/// (`HOME`, `PWD`) and assignments made earlier on the line.
+pub type Vars = BTreeMap<String, String>;
+
+/// A piece of a word: text with its quoting, or a brace alternative list.
+#[derive(Debug, Clone)]
+enum Piece {
+    Text { text: String, quoted: bool },
+    Braces(Vec<String>),
+}
+
+/// Expand brace content `a,b` or `1..3` into alternatives.
+fn brace_alternatives(content: &str) -> Option<Vec<String>> {
+    let inner = content.strip_prefix('{')?.strip_suffix('}')?;
+    if let Some((a, b)) = inner.split_once("..") {
+        if let (Ok(x), Ok(y)) = (a.parse::<i64>(), b.parse::<i64>()) {
+            let (lo, hi) = (x.min(y), x.max(y));
+            if hi - lo >= MAX_BRACE_WORDS as i64 {
+                return None;
+            }
+            let mut v: Vec<String> = (lo..=hi).map(|n| n.to_string()).collect();
+            if x > y {
+                v.reverse();
+            }
+            return Some(v);
+        }
+        let (ca, cb) = (a.chars().next()?, b.chars().next()?);
+        if a.chars().count() == 1 && b.chars().count() == 1 {
+            let (lo, hi) = (ca.min(cb) as u32, ca.max(cb) as u32);
+            if hi - lo >= MAX_BRACE_WORDS as u32 {
+                return None;
+            }
+            return Some(
+                (lo..=hi)
+                    .filter_map(char::from_u32)
+                    .map(String::from)
+                    .collect(),
+            );
+        }
+        return None;
+    }
+    // Split on top-level commas (nested braces stay inside an alternative
+    // and are expanded recursively).
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    let mut cur = String::new();
+    for c in inner.chars() {
+        match c {
+            '{' => {
+                depth += 1;
+                cur.push(c);
+            }
+            '}' => {
+                depth = depth.saturating_sub(1);
+                cur.push(c);
+            }
+            ',' if depth == 0 => out.push(std::mem::take(&mut cur)),
+            _ => cur.push(c),
+        }
+    }
+    out.push(cur);
+    if out.len() < 2 {
+        return None;
+    }
+    let mut expanded = Vec::new();
+    for alt in out {
+        match alt.find('{') {
+            Some(i) => {
+                let close = alt.rfind('}')?;
+                let (pre, mid, post) = (&alt[..i], &alt[i..=close], &alt[close + 1..]);
+                for m in brace_alternatives(mid).unwrap_or_else(|| vec![mid.to_string()]) {
+                    expanded.push(format!("{pre}{m}{post}"));
+                }
+            }
+            None => expanded.push(alt),
+        }
+        if expanded.len() > MAX_BRACE_WORDS {
+            return None;
+        }
+    }
+    Some(expanded)
+}
+
+/// Quote state carried across the parts of one word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Quote {
+    None,
+    Single,
+    Double,
+}
+
+/// Remove quotes from literal text, tracking the state across parts; every
+/// character is tagged with whether it was quoted (globs need unquoted
+/// metacharacters).
+fn unquote(text: &str, q: &mut Quote, out: &mut Vec<(char, bool)>) {
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (*q, c) {
+            (Quote::None, '\'') => *q = Quote::Single,
+            (Quote::Single, '\'') => *q = Quote::None,
+            (Quote::None, '"') => *q = Quote::Double,
+            (Quote::Double, '"') => *q = Quote::None,
+            (Quote::None, '\\') => {
+                if let Some(n) = chars.next() {
+                    if n != '\n' {
+                        out.push((n, true));
+                    }
+                }
+            }
+            (Quote::Double, '\\') => match chars.peek() {
+                Some(&n) if matches!(n, '$' | '`' | '"' | '\\' | '\n') => {
+                    chars.next();
+                    if n != '\n' {
+                        out.push((n, true));
+                    }
+                }
+                _ => out.push(('\\', true)),
+            },
+            (Quote::None, c) => out.push((c, false)),
+            (_, c) => out.push((c, true)),
+        }
+    }
+}
+
+/// Expand `word` (a `Word` node). Command substitutions inside it are
+/// returned in `substitutions` so the caller can analyse them.
+pub fn expand<'a>(word: &'a Node, vars: &Vars, substitutions: &mut Vec<&'a Node>) -> Expanded {
+    let NodeKind::Word { value, parts, .. } = &word.kind else {
+        return Expanded {
+            values: Vec::new(),
+            dynamic: true,
+            glob: false,
+        };
+    };
+    let mut q = Quote::None;
+    let mut chars: Vec<(char, bool)> = Vec::new();
+    let mut pieces: Vec<Piece> = Vec::new();
+    let mut dynamic = false;
+    let flush = |chars: &mut Vec<(char, bool)>, pieces: &mut Vec<Piece>| {
+        if !chars.is_empty() {
+            // Keep quoting per character by splitting runs.
+            let mut run = String::new();
+            let mut run_q = chars[0].1;
+            for &(c, quoted) in chars.iter() {
+                if quoted != run_q {
+                    pieces.push(Piece::Text {
+                        text: std::mem::take(&mut run),
+                        quoted: run_q,
+                    });
+                    run_q = quoted;
+                }
+                run.push(c);
+            }
+            pieces.push(Piece::Text {
+                text: run,
+                quoted: run_q,
+            });
+            chars.clear();
+        }
+    };
+    let parts: Vec<&Node> = if parts.is_empty() {
+        Vec::new()
+    } else {
+        parts.iter().collect()
+    };
+    if parts.is_empty() {
+        unquote(value, &mut q, &mut chars);
+    }
+    for p in parts {
+        match &p.kind {
+            NodeKind::WordLiteral { value } => unquote(value, &mut q, &mut chars),
+            NodeKind::AnsiCQuote { decoded, .. } => {
+                chars.extend(decoded.chars().map(|c| (c, true)));
+            }
+            NodeKind::LocaleString { inner, .. } => {
+                chars.extend(inner.chars().map(|c| (c, true)));
+            }
+            NodeKind::ParamExpansion {
+                param, op: None, ..
+            } => match vars.get(param) {
+                Some(v) => chars.extend(v.chars().map(|c| (c, q != Quote::None))),
+                None => dynamic = true,
+            },
+            NodeKind::BraceExpansion { content } if q == Quote::None => {
+                flush(&mut chars, &mut pieces);
+                match brace_alternatives(content) {
+                    Some(alts) => pieces.push(Piece::Braces(alts)),
+                    None => pieces.push(Piece::Text {
+                        text: content.clone(),
+                        quoted: true,
+                    }),
+                }
+            }
+            NodeKind::BraceExpansion { content } => {
+                chars.extend(content.chars().map(|c| (c, true)));
+            }
+            NodeKind::CommandSubstitution { command, .. } => {
+                substitutions.push(command);
+                dynamic = true;
+            }
+            NodeKind::ProcessSubstitution { command, .. } => {
+                substitutions.push(command);
+                dynamic = true;
+            }
+            _ => dynamic = true,
+        }
+    }
+    flush(&mut chars, &mut pieces);
+    // Cross product of brace alternatives; tilde and globs per field.
+    let mut fields: Vec<(String, bool)> = vec![(String::new(), false)];
+    for piece in &pieces {
+        match piece {
+            Piece::Text { text, quoted } => {
+                let glob = !quoted && text.contains(['*', '?', '[']);
+                for f in &mut fields {
+                    f.0.push_str(text);
+                    f.1 |= glob;
+                }
+            }
+            Piece::Braces(alts) => {
+                let mut next = Vec::with_capacity(fields.len() * alts.len());
+                for f in &fields {
+                    for a in alts {
+                        next.push((format!("{}{a}", f.0), f.1 || a.contains(['*', '?', '['])));
+                    }
+                }
+                if next.len() > MAX_BRACE_WORDS {
+                    dynamic = true;
+                    break;
+                }
+                fields = next;
+            }
+        }
+    }
+    let home = vars.get("HOME");
+    let unquoted_tilde = pieces
+        .first()
+        .is_some_and(|p| matches!(p, Piece::Text { text, quoted: false } if text.starts_with('~')));
+    let mut glob = false;
+    let values = fields
+        .into_iter()
+        .map(|(mut v, g)| {
+            glob |= g;
+            if unquoted_tilde && (v == "~" || v.starts_with("~/")) {
+                match home {
+                    Some(h) => v = format!("{h}{}", &v[1..]),
+                    None => dynamic = true,
+                }
+            }
+            v
+        })
+        .collect();
+    Expanded {
+        values,
+        dynamic,
+        glob,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(src: &str) -> Vec<Expanded> {
+        let nodes = rable::parse(src, true).unwrap();
+        let NodeKind::Command { words, .. } = &nodes[0].kind else {
+            panic!("not a command: {src}");
+        };
+        let mut vars = Vars::new();
+        vars.insert("HOME".into(), "/home/u".into());
+        let mut subs = Vec::new();
+        words.iter().map(|w| expand(w, &vars, &mut subs)).collect()
+    }
+
+    fn one(src: &str) -> String {
+        words(src)[1].single().unwrap_or("<dynamic>").to_string()
+    }
+
+    #[test]
+    fn quotes_are_removed_and_splices_rejoined() {
+        assert_eq!(words("r''m x")[0].single(), Some("rm"));
+        assert_eq!(words("\\rm x")[0].single(), Some("rm"));
+        assert_eq!(one("echo \"a b\""), "a b");
+        assert_eq!(one("echo 'a\"b'"), "a\"b");
+        assert_eq!(one("echo \"a\\\"b\""), "a\"b");
+        assert_eq!(one("echo $'x\\ty'"), "x\ty");
+    }
+
+    #[test]
+    fn home_tilde_and_variables() {
+        assert_eq!(one("cat ~/.ssh/id_rsa"), "/home/u/.ssh/id_rsa");
+        assert_eq!(one("cat $HOME/x"), "/home/u/x");
+        assert_eq!(one("cat \"$HOME\"/x"), "/home/u/x");
+        assert_eq!(one("cat '~/x'"), "~/x");
+        assert!(words("cat $X/y")[1].dynamic);
+        assert!(words("cat $(pwd)/y")[1].dynamic);
+    }
+
+    #[test]
+    fn braces_expand_and_globs_stay_patterns() {
+        assert_eq!(words("rm a.{log,txt}")[1].values, ["a.log", "a.txt"]);
+        assert_eq!(words("rm f{1..3}")[1].values, ["f1", "f2", "f3"]);
+        assert_eq!(words("rm '{a,b}'")[1].values, ["{a,b}"]);
+        let g = &words("rm src/*.rs")[1];
+        assert!(g.glob && g.values == ["src/*.rs"]);
+        assert!(!words("rm 'src/*.rs'")[1].glob);
+    }
+}
