@@ -172,7 +172,18 @@ impl Graph {
     /// Valid normalized paths: relative, or absolute (a leading [`ROOT`]);
     /// non-empty segments that are not `.` or `..`.
     pub(crate) fn valid_paths(&mut self) -> Automaton {
-        let seg = ByteSet::not_slash();
+        // Paths are UTF-8: single-byte characters are ASCII; others go
+        // through the well-formed sequences of RFC 3629 below, so a witness
+        // is always a real path and never half a character.
+        let range = |lo: u8, hi: u8| {
+            let mut s = ByteSet::EMPTY;
+            for b in lo..=hi {
+                s.insert(b);
+            }
+            s
+        };
+        let mut seg = range(1, 0x7f);
+        seg.remove(b'/');
         let mut seg_not_dot = seg;
         seg_not_dot.remove(b'.');
         let dot = ByteSet::byte(b'.');
@@ -192,6 +203,35 @@ impl Graph {
         self.edge(dot2, seg, name);
         self.edge(name, seg, name);
         self.edge(name, slash, seg_start);
+        // Multi-byte characters: shared tails that end in `name`.
+        let cont = range(0x80, 0xbf);
+        let c1 = self.add();
+        let c2 = self.add();
+        let c3 = self.add();
+        let e0 = self.add();
+        let ed = self.add();
+        let f0 = self.add();
+        let f4 = self.add();
+        self.edge(c1, cont, name);
+        self.edge(c2, cont, c1);
+        self.edge(c3, cont, c2);
+        self.edge(e0, range(0xa0, 0xbf), c1);
+        self.edge(ed, range(0x80, 0x9f), c1);
+        self.edge(f0, range(0x90, 0xbf), c2);
+        self.edge(f4, range(0x80, 0x8f), c2);
+        let mut three = range(0xe1, 0xec);
+        for b in 0xee..=0xef {
+            three.insert(b);
+        }
+        for from in [start, seg_start, dot1, dot2, name] {
+            self.edge(from, range(0xc2, 0xdf), c1);
+            self.edge(from, ByteSet::byte(0xe0), e0);
+            self.edge(from, three, c2);
+            self.edge(from, ByteSet::byte(0xed), ed);
+            self.edge(from, ByteSet::byte(0xf0), f0);
+            self.edge(from, range(0xf1, 0xf3), c3);
+            self.edge(from, ByteSet::byte(0xf4), f4);
+        }
         Automaton {
             start,
             accept: vec![name],

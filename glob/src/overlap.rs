@@ -371,6 +371,18 @@ mod tests {
     }
 
     #[test]
+    fn witnesses_are_whole_utf8_characters() {
+        // Found by the fuzz target: a class of one non-ASCII character matches
+        // one byte, so it can't match a real (UTF-8) path segment at all.
+        let a = set(&["[\u{e9}]/]/*"]);
+        assert_eq!(overlap(&a, &set(&["**"])).unwrap(), None);
+        let b = set(&["caf\u{e9}/*"]);
+        let w = overlap(&b, &set(&["**/*"])).unwrap().unwrap();
+        assert!(w.starts_with("caf\u{e9}/"), "{w}");
+        assert!(b.matches(&w));
+    }
+
+    #[test]
     fn hostile_overlaps_stay_bounded() {
         let star16 = "*a".repeat(16);
         let braces = "{a,b,c,d}{a,b,c,d}{a,b,c,d}{a,b,c,d}";

@@ -1261,7 +1261,9 @@ fn url_basename(url: &str) -> Option<String> {
 fn tar(rest: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
     // The first word may be old-style bundled flags (`xzf`).
     let first = rest.first().and_then(Arg::text).unwrap_or("");
-    let bundled = !first.starts_with('-') && first.chars().all(|c| c.is_ascii_alphabetic());
+    let bundled = !first.is_empty()
+        && !first.starts_with('-')
+        && first.chars().all(|c| c.is_ascii_alphabetic());
     let p = parse(
         if bundled { &rest[1..] } else { rest },
         &[

@@ -270,6 +270,13 @@ fn hostile_input_is_opaque_not_a_panic() {
         "f() { f; }; f",
         "rm {1..100000}",
         "\u{0}\u{1}\u{2}",
+        "tar",
+        "tar ''",
+        "cp",
+        "find -exec",
+        "git -C",
+        "sed -i",
+        "dd of=",
     ] {
         let _ = fx(cmd);
     }
