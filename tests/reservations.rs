@@ -471,31 +471,30 @@ fn a_wait_that_would_deadlock_is_refused_at_once_naming_both() {
     );
 }
 
+/// Make the store newer than this hookgate, or garbage; the snapshot goes
+/// too, so every reader has to open the database.
+fn break_store(db: &std::path::Path, damage: &str) {
+    for f in ["state.db.leases", "state.db.agents"] {
+        let _ = std::fs::remove_file(db.with_file_name(f));
+    }
+    if damage == "newer" {
+        let conn = rusqlite::Connection::open(db).unwrap();
+        conn.execute_batch("PRAGMA user_version = 99;").unwrap();
+        return;
+    }
+    for f in ["state.db", "state.db-wal", "state.db-shm"] {
+        let _ = std::fs::remove_file(db.with_file_name(f));
+    }
+    std::fs::write(db, vec![0x5au8; 8192]).unwrap();
+}
+
 #[test]
 fn a_damaged_or_newer_store_is_refused_and_the_hook_still_answers() {
     for damage in ["newer", "corrupt"] {
         let repo = Repo::new();
         assert_eq!(repo.run_as(A, &["reserve", "docs/**"]).code, 0);
         let db = repo.store();
-        match damage {
-            "newer" => {
-                let conn = rusqlite::Connection::open(&db).unwrap();
-                conn.execute_batch("PRAGMA user_version = 99;").unwrap();
-            }
-            _ => {
-                for f in [
-                    "state.db",
-                    "state.db-wal",
-                    "state.db-shm",
-                    "state.db.leases",
-                ] {
-                    let _ = std::fs::remove_file(db.with_file_name(f));
-                }
-                std::fs::write(&db, vec![0x5au8; 8192]).unwrap();
-            }
-        }
-        let _ = std::fs::remove_file(db.with_file_name("state.db.leases"));
-        let _ = std::fs::remove_file(db.with_file_name("state.db.agents"));
+        break_store(&db, damage);
         let out = repo.run_as(B, &["reserve", "src/**"]);
         assert_eq!(out.code, 1, "{damage}: {out:?}");
         let expect = if damage == "newer" {
@@ -536,23 +535,7 @@ fn a_damaged_or_newer_store_is_refused_and_the_hook_still_answers() {
             .map(|r| r["errors"].as_u64().unwrap_or(0))
             .sum();
         assert!(errors >= 1, "{damage}: {rows}");
-        match damage {
-            "newer" => {
-                let conn = rusqlite::Connection::open(&db).unwrap();
-                conn.execute_batch("PRAGMA user_version = 99;").unwrap();
-            }
-            _ => {
-                for f in [
-                    "state.db-wal",
-                    "state.db-shm",
-                    "state.db.leases",
-                    "state.db.agents",
-                ] {
-                    let _ = std::fs::remove_file(db.with_file_name(f));
-                }
-                std::fs::write(&db, vec![0x5au8; 8192]).unwrap();
-            }
-        }
+        break_store(&db, damage);
         // A fail-closed policy denies instead.
         repo.policy("version = 1\n[[validator]]\nname = \"lock-check\"\non_error = \"deny\"\n");
         let (decision, _) = repo
