@@ -468,14 +468,40 @@ pub(crate) fn apply(name: &str, args: &[Arg], sh: &mut Shell<'_>, fx: &mut Effec
             file(sh, fx, &dir, Kind::Write);
             return;
         }
-        "gzip" | "gunzip" | "bzip2" | "bunzip2" | "xz" | "unxz" | "zstd" => {
-            let p = parse(rest, &["-S", "--suffix"]);
-            let keep = p.has(&["-k", "--keep", "-c", "--stdout"]);
+        "gzip" | "gunzip" | "bzip2" | "bunzip2" | "xz" | "unxz" | "zstd" | "unzstd" | "lzma" => {
+            let p = parse(rest, &["-S", "--suffix", "-b", "-T", "--threads"]);
+            let to_stdout = p.has(&["-c", "--stdout", "-t", "--test", "-l", "--list"]);
+            let keep = to_stdout || p.has(&["-k", "--keep"]);
+            let decompress = name.starts_with("gun")
+                || name.starts_with("bun")
+                || name.starts_with("un")
+                || p.has(&["-d", "--decompress"]);
+            let ext = match name {
+                "gzip" | "gunzip" => ".gz",
+                "bzip2" | "bunzip2" => ".bz2",
+                "xz" | "unxz" => ".xz",
+                "zstd" | "unzstd" => ".zst",
+                _ => ".lzma",
+            };
+            let ext = opt_text(&p, &["-S", "--suffix"]).unwrap_or_else(|| ext.to_string());
             for a in p.pos {
                 arg_file(sh, fx, a, Kind::Read, name);
+                if to_stdout {
+                    continue;
+                }
+                for v in &a.word.values {
+                    let out = if decompress {
+                        v.strip_suffix(ext.as_str()).map(str::to_string)
+                    } else {
+                        Some(format!("{v}{ext}"))
+                    };
+                    match out {
+                        Some(o) => file(sh, fx, &o, Kind::Write),
+                        None => fx.opaque(format!("`{name}` writes a file named after `{v}`")),
+                    }
+                }
                 if !keep {
                     arg_file(sh, fx, a, Kind::Delete, name);
-                    fx.opaque(format!("`{name}` writes a file named after its input"));
                 }
             }
             return;
@@ -723,10 +749,18 @@ fn copy(name: &str, p: &Parsed<'_>, moves: bool, sh: &mut Shell<'_>, fx: &mut Ef
     // Into a directory (trailing `/`, `-t`, several sources): each source
     // lands as DEST/basename; otherwise DEST itself. Without knowing the file
     // system, write both DEST and DEST/basename for a single source.
-    let into_dir =
-        d.ends_with('/') || sources.len() > 1 || p.value(&["-t", "--target-directory"]).is_some();
+    let on_disk_dir = sh
+        .cwd
+        .as_deref()
+        .map(|c| crate::resolve(c, d))
+        .is_some_and(|abs| std::path::Path::new(&abs).is_dir());
+    let into_dir = d.ends_with('/')
+        || sources.len() > 1
+        || p.value(&["-t", "--target-directory"]).is_some()
+        || on_disk_dir;
     if !into_dir {
         file(sh, fx, d, Kind::Write);
+        return;
     }
     for s in &sources {
         for v in &s.word.values {
@@ -801,50 +835,66 @@ fn shell_c(name: &str, rest: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
 }
 
 fn xargs(name: &str, rest: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
-    let p = parse(
-        rest,
-        &[
-            "-I",
-            "-n",
-            "-P",
-            "-d",
-            "-L",
-            "-s",
-            "-E",
-            "-a",
-            "--arg-file",
-            "-j",
-        ],
-    );
-    if let Some(a) = p.value(&["-a", "--arg-file"]) {
-        arg_file(sh, fx, a, Kind::Read, name);
+    let valued = [
+        "-I",
+        "-n",
+        "-P",
+        "-d",
+        "-L",
+        "-s",
+        "-E",
+        "-a",
+        "--arg-file",
+        "-j",
+        "--replace",
+        "--delimiter",
+    ];
+    // Options end at the first word that is not one: the command starts there.
+    let mut i = 0;
+    let mut placeholder: Option<String> = None;
+    while i < rest.len() {
+        let t = rest[i].text().unwrap_or("");
+        if !t.starts_with('-') || rest[i].word.dynamic {
+            break;
+        }
+        if t == "-I" || t == "--replace" {
+            placeholder = rest.get(i + 1).and_then(Arg::text).map(str::to_string);
+        } else if let Some(p) = t.strip_prefix("-I").or_else(|| t.strip_prefix("-i")) {
+            placeholder = Some(if p.is_empty() {
+                "{}".into()
+            } else {
+                p.to_string()
+            });
+        } else if t == "-a" || t == "--arg-file" {
+            if let Some(a) = rest.get(i + 1) {
+                arg_file(sh, fx, a, Kind::Read, name);
+            }
+        }
+        i += if valued.contains(&t) { 2 } else { 1 };
     }
-    // Whatever the inner command does, its file arguments come from input.
-    let cmd: Vec<Arg> = p.pos.iter().map(|a| (*a).clone()).collect();
-    if cmd.is_empty() {
+    if i >= rest.len() {
         return;
     }
+    // The command's file arguments come from the input: a word holding the
+    // placeholder is only known at run time.
+    let cmd: Vec<Arg> = rest[i..]
+        .iter()
+        .map(|a| match (&placeholder, a.text()) {
+            (Some(ph), Some(t)) if t.contains(ph.as_str()) => Arg {
+                word: crate::word::Expanded {
+                    values: Vec::new(),
+                    dynamic: true,
+                    glob: false,
+                },
+            },
+            _ => a.clone(),
+        })
+        .collect();
     let mut inner = Effects::default();
     run(&cmd, sh, &mut inner);
-    let writes = !inner.writes.is_empty()
-        || !inner.deletes.is_empty()
-        || inner.opaque
-        || !inner.unknown.is_empty();
     let cmd_name = cmd[0].text().unwrap_or("?").to_string();
-    let row = lookup(&cmd_name);
-    let writer = writes
-        || row.is_some_and(|r| {
-            matches!(
-                r.shape,
-                Shape::Write
-                    | Shape::Delete
-                    | Shape::Edit { .. }
-                    | Shape::Copy { .. }
-                    | Shape::Link
-                    | Shape::Attr
-            )
-        })
-        || matches!(cmd_name.as_str(), "sed" | "perl" | "bash" | "sh");
+    let reader =
+        lookup(&cmd_name).is_some_and(|r| matches!(r.shape, Shape::ReadOnly | Shape::Read { .. }));
     fx.writes.extend(inner.writes);
     fx.deletes.extend(inner.deletes);
     fx.reads.extend(inner.reads);
@@ -852,7 +902,7 @@ fn xargs(name: &str, rest: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
     for r in inner.reasons {
         fx.opaque(r);
     }
-    if writer {
+    if !reader {
         fx.opaque(format!(
             "`{name} {cmd_name}` acts on paths read from its input"
         ));
@@ -882,11 +932,23 @@ fn find(rest: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
     if roots.iter().any(|r| r.word.dynamic) {
         fx.opaque("find root only known at run time");
     }
-    let name = rest
+    // A single positive `-name` narrows what the actions touch; anything
+    // else (negation, `-o`, several names) does not.
+    let names: Vec<(Option<&str>, Option<&str>)> = rest
         .windows(2)
-        .find(|w| matches!(w[0].text(), Some("-name" | "-iname")))
-        .and_then(|w| w[1].text())
-        .filter(|n| !n.contains('/'));
+        .enumerate()
+        .filter(|(_, w)| matches!(w[0].text(), Some("-name" | "-iname")))
+        .map(|(k, w)| (k.checked_sub(1).and_then(|p| rest[p].text()), w[1].text()))
+        .collect();
+    let alternatives = rest.iter().any(|a| matches!(a.text(), Some("-o" | "-or")));
+    let name = match names.as_slice() {
+        [(before, Some(n))]
+            if !matches!(before, Some("!" | "-not")) && !alternatives && !n.contains('/') =>
+        {
+            Some(*n)
+        }
+        _ => None,
+    };
     // What find's actions touch: the matches under each root.
     let matches: Vec<String> = root_texts
         .iter()
@@ -918,12 +980,19 @@ fn find(rest: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
                     // `{}` stands for each match.
                     let mut inner = Effects::default();
                     let mut sub = sh.clone();
+                    // `{}` (alone or inside a word) stands for each match:
+                    // a root itself or anything under it.
+                    let forms: Vec<String> = root_texts
+                        .iter()
+                        .map(|r| r.trim_end_matches('/').to_string())
+                        .chain(matches.iter().cloned())
+                        .collect();
                     let with_matches: Vec<Arg> = cmd
                         .iter()
                         .map(|a| match a.text() {
-                            Some("{}") => Arg {
+                            Some(t) if t.contains("{}") => Arg {
                                 word: crate::word::Expanded {
-                                    values: matches.clone(),
+                                    values: forms.iter().map(|f| t.replace("{}", f)).collect(),
                                     dynamic: false,
                                     glob: true,
                                 },
@@ -1131,17 +1200,34 @@ fn sed(rest: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
 }
 
 fn perl(rest: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
-    let p = parse(rest, &["-e", "-E", "-M", "-I", "-l"]);
-    let in_place = p
-        .opts
-        .iter()
-        .any(|(o, _)| o.starts_with('-') && !o.starts_with("--") && o.contains('i'));
-    let code = p.value(&["-e", "-E"]).is_some() || p.opts.iter().any(|(o, _)| o.ends_with('e'));
-    let files: Vec<&Arg> = if code {
-        p.pos.clone()
-    } else {
-        p.pos.iter().skip(1).copied().collect()
-    };
+    // Clusters: `-pi.bak -e CODE`, `-pe CODE`, `-i -pe CODE`: an `e`/`E` ends
+    // a cluster and takes the next word as code; `i` edits in place.
+    let mut in_place = false;
+    let mut code = false;
+    let mut files: Vec<&Arg> = Vec::new();
+    let mut i = 0;
+    while i < rest.len() {
+        let t = rest[i].text().unwrap_or("");
+        if t.starts_with('-') && !t.starts_with("--") && t.len() > 1 && !rest[i].word.dynamic {
+            let flags = t[1..].split('.').next().unwrap_or("");
+            in_place |= flags.contains('i');
+            if flags.ends_with('e') || flags.ends_with('E') {
+                code = true;
+                i += 2;
+                continue;
+            }
+            if matches!(flags, "M" | "I" | "l" | "0") {
+                i += 1;
+            }
+        } else if !code && files.is_empty() && !t.is_empty() {
+            // The first plain word is a script file unless -e gave code.
+            code = true;
+            file(sh, fx, t, Kind::Read);
+        } else {
+            files.push(&rest[i]);
+        }
+        i += 1;
+    }
     if in_place {
         for a in files {
             arg_file(sh, fx, a, Kind::Read, "perl -i");
@@ -1275,6 +1361,13 @@ fn tar(rest: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
             "--files-from",
             "-X",
             "--exclude-from",
+            "-N",
+            "--newer",
+            "-I",
+            "--use-compress-program",
+            "-b",
+            "-H",
+            "--format",
         ],
     );
     let flag = |c: char| {

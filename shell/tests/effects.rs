@@ -144,19 +144,23 @@ fn quote_splicing_and_expansion() {
 
 #[test]
 fn file_tools() {
-    writes("cp a b", &["/r/b", "/r/b/a"]);
+    writes("cp a b", &["/r/b"]);
+    // Into an existing directory the file lands under it.
+    let d = std::env::temp_dir()
+        .canonicalize()
+        .unwrap()
+        .display()
+        .to_string();
+    writes(&format!("cp a {d}"), &[&format!("{d}/a")]);
     reads("cp -r src dst/", &["/r/src"]);
     writes("cp -r src dst/", &["/r/dst/src"]);
     writes("cp a b c dir", &["/r/dir/a", "/r/dir/b", "/r/dir/c"]);
     writes("cp -t dir a b", &["/r/dir/a", "/r/dir/b"]);
     deletes("mv old.rs new.rs", &["/r/old.rs"]);
-    writes("mv old.rs new.rs", &["/r/new.rs", "/r/new.rs/old.rs"]);
+    writes("mv old.rs new.rs", &["/r/new.rs"]);
     writes("ln -s ../target link", &["/r/link"]);
     writes("ln -sf /etc/hosts", &["/r/hosts"]);
-    writes(
-        "install -m 755 bin/x /usr/local/bin/x",
-        &["/usr/local/bin/x", "/usr/local/bin/x/x"],
-    );
+    writes("install -m 755 bin/x /opt/nowhere/x", &["/opt/nowhere/x"]);
     writes(
         "chmod +x run.sh; chown -R u:g data",
         &["/r/run.sh", "/r/data"],
@@ -192,6 +196,11 @@ fn in_place_editors() {
     writes("sed 's/a/b/' in.txt", &[]);
     reads("sed 's/a/b/' in.txt", &["/r/in.txt"]);
     writes("perl -pi -e 's/a/b/' f.pl", &["/r/f.pl"]);
+    writes(
+        "perl -i.bak -pe 's/a\\.b/c/g' x.conf y.conf",
+        &["/r/x.conf", "/r/y.conf"],
+    );
+    deletes("find . -maxdepth 1 ! -name keep -delete", &["/r/**"]);
     opaque("perl -e 'unlink q(x)'");
 }
 
@@ -214,7 +223,18 @@ fn archives_transfers_and_find() {
     writes("rsync -a --delete src/ backup/", &["/r/backup"]);
     deletes("rsync -a --delete src/ backup/", &["/r/backup"]);
     deletes("find . -name '*.pyc' -delete", &["/r/**/*.pyc"]);
-    deletes("find build -type f -exec rm {} +", &["/r/build/**"]);
+    deletes(
+        "find build -type f -exec rm {} +",
+        &["/r/build", "/r/build/**"],
+    );
+    writes(
+        "find docs* -maxdepth 0 -exec tar -zcf {}.tar.gz {} \\;",
+        &["/r/docs*.tar.gz", "/r/docs*/**.tar.gz"],
+    );
+    opaque("ls *.txt | xargs gzip -9");
+    opaque("find . -perm 777 | xargs -I@ chmod 755 '@'");
+    writes("gzip -k big.log", &["/r/big.log.gz"]);
+    writes("gunzip a.tar.gz", &["/r/a.tar"]);
     opaque("find . -name '*.tmp' | xargs rm");
     deletes("gzip big.log", &["/r/big.log"]);
 }
