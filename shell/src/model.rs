@@ -122,6 +122,12 @@ pub const TABLE: &[Row] = &[
             "fg",
             "umask",
             "ulimit",
+            "tr",
+            "sync",
+            "cal",
+            "bc",
+            "dc",
+            "factor",
         ],
         Shape::ReadOnly,
         &[],
@@ -159,6 +165,10 @@ pub const TABLE: &[Row] = &[
             "comm",
             "join",
             "bat",
+            "pr",
+            "zless",
+            "zmore",
+            "look",
             "file-read",
             "zcat",
             "bzcat",
@@ -173,7 +183,9 @@ pub const TABLE: &[Row] = &[
         ],
     ),
     row(
-        &["grep", "egrep", "fgrep", "rg", "ag", "ack"],
+        &[
+            "grep", "egrep", "fgrep", "rg", "ag", "ack", "zgrep", "zegrep", "zfgrep",
+        ],
         Shape::Read { skip: 1 },
         &[
             "-e",
@@ -1072,7 +1084,12 @@ fn git(rest: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
         "status" | "log" | "diff" | "show" | "blame" | "grep" | "ls-files" | "rev-parse"
         | "describe" | "shortlog" | "reflog" | "remote" | "fetch" | "config" | "help"
         | "version" | "ls-tree" | "cat-file" | "rev-list" | "name-rev" | "for-each-ref"
-        | "show-ref" | "whatchanged" => {}
+        | "show-ref" | "whatchanged" | "count-objects" | "check-ignore" | "merge-base" | "var" => {}
+        "symbolic-ref" => {
+            if p.pos.len() > 1 {
+                file(sh, fx, ".git", Kind::Write);
+            }
+        }
         "branch" | "tag" => {
             if p.has(&["-d", "-D", "--delete", "-m", "-M"]) || !p.pos.is_empty() {
                 file(sh, fx, ".git", Kind::Write);

@@ -274,6 +274,11 @@ fn read_only_commands_have_no_effects_and_unknown_ones_are_named() {
         e.writes.is_empty() && e.deletes.is_empty() && !e.opaque && e.unknown.is_empty(),
         "{e:?}"
     );
+    let e = fx("cat a | tr a-z A-Z | sort | uniq -c; sync; zgrep x log.gz; git symbolic-ref HEAD");
+    assert!(
+        e.unknown.is_empty() && e.writes.is_empty() && !e.opaque,
+        "{e:?}"
+    );
     let e = fx("frobnicate --all");
     assert_eq!(e.unknown, set(&["frobnicate"]));
 }
