@@ -175,7 +175,9 @@ impl Alternative {
     }
 }
 
-fn is_meta(c: char) -> bool {
+/// Is `c` a pattern metacharacter (`*`, `?`, `[`, `]`, `{`, `}`)? A segment
+/// without any names itself literally.
+pub fn is_meta(c: char) -> bool {
     matches!(c, '*' | '?' | '[' | ']' | '{' | '}')
 }
 

@@ -16,10 +16,6 @@ use crate::runtime::services::ReservationView;
 use crate::store::snapshot::Snapshot;
 use crate::store::{now_ms, Store, StoreError};
 
-/// An agent seen this recently is not written again by a hook event
-/// (presence has a resolution of minutes).
-pub const HEARTBEAT_MS: i64 = 30_000;
-
 /// The store for one event: the lease snapshot for reads, SQLite opened only
 /// when something must be written (or the snapshot is missing).
 pub struct LeaseView {
@@ -62,11 +58,7 @@ impl LeaseView {
         if let Some(snap) = view.snap.as_ref().filter(|_| !shell_call) {
             if let Some(me) = snap.agent(&event.agent.id) {
                 let renew_due = ctx.settings.renew_on_activity && me.renew_at_ms <= now;
-                if me.last_seen_ms > now - HEARTBEAT_MS
-                    && me.notices == 0
-                    && !renew_due
-                    && me.platform == event.platform
-                {
+                if me.quiet(now) && !renew_due && me.platform == event.platform {
                     let name = me.name.clone();
                     return Ok((
                         view,

@@ -283,13 +283,13 @@ pub fn locks(cli: &Cli, mine: bool, of: Option<&str>, json: bool) -> anyhow::Res
     let now = now_ms();
     let filter = match (mine, of) {
         (true, _) => Some(s.agent.id.clone()),
-        (false, Some(who)) => match hookgate::presence::find(store_conn(&store), who)? {
+        (false, Some(who)) => match hookgate::presence::find(store.connection(), who)? {
             Some(a) => Some(a.id),
             None => anyhow::bail!("no agent `{who}` in this store; see `hookgate agents`"),
         },
         _ => None,
     };
-    let holds = reservations::list(store_conn(&store), filter.as_deref(), now, &s.rctx)?;
+    let holds = reservations::list(store.connection(), filter.as_deref(), now, &s.rctx)?;
     drop(store);
     if json {
         println!(
@@ -326,10 +326,6 @@ pub fn locks(cli: &Cli, mine: bool, of: Option<&str>, json: bool) -> anyhow::Res
     Ok(ExitCode::SUCCESS)
 }
 
-fn store_conn(store: &hookgate::store::Store) -> &rusqlite::Connection {
-    store.connection()
-}
-
 /// `check PATH…`: who holds each path. Exit 3 when another live agent holds
 /// one (a write there would be denied).
 pub fn check(cli: &Cli, paths: &[String], json: bool) -> anyhow::Result<ExitCode> {
@@ -348,7 +344,7 @@ pub fn check(cli: &Cli, paths: &[String], json: bool) -> anyhow::Result<ExitCode
             anyhow::bail!("`{raw}` is not a path");
         };
         let conflicts = reservations::conflicts(
-            store_conn(&store),
+            store.connection(),
             &set,
             Mode::Exclusive,
             &s.agent.id,
@@ -356,7 +352,7 @@ pub fn check(cli: &Cli, paths: &[String], json: bool) -> anyhow::Result<ExitCode
             &s.rctx,
         )?;
         let mine: Vec<Hold> =
-            reservations::list(store_conn(&store), Some(&s.agent.id), now, &s.rctx)?
+            reservations::list(store.connection(), Some(&s.agent.id), now, &s.rctx)?
                 .into_iter()
                 .filter(|h| {
                     reservations::hold_set(&h.patterns, h.auto, s.rctx.fold)

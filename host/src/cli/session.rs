@@ -81,12 +81,12 @@ impl Session {
         };
         let ctx = ctx.with_case_fold(fold);
         let mut agent = caller(cli);
-        let has_subagents = || {
-            let prefix = format!("{}:", agent.id);
-            hookgate::store::snapshot::Snapshot::read(&store_path)
-                .is_some_and(|s| s.agents().iter().any(|a| a.id.starts_with(&prefix)))
-        };
-        if agent.subagent.is_none() && cli.agent.is_some() && has_subagents() {
+        let snap = hookgate::store::snapshot::Snapshot::read(&store_path);
+        let prefix = format!("{}:", agent.id);
+        let has_subagents = snap
+            .as_ref()
+            .is_some_and(|s| s.agents().iter().any(|a| a.id.starts_with(&prefix)));
+        if agent.subagent.is_none() && cli.agent.is_some() && has_subagents {
             // A subagent's shell carries its session's id: if the subagent's
             // hook just recorded this very command, act as the subagent.
             let args: Vec<String> = std::env::args().skip(1).collect();
@@ -110,10 +110,8 @@ impl Session {
         let now = now_ms();
         // Seen moments ago, with nothing waiting and no new name: no write.
         if cli.name.is_none() {
-            if let Some(me) = hookgate::store::snapshot::Snapshot::read(&store_path)
-                .and_then(|s| s.agent(&agent.id).cloned())
-            {
-                if me.last_seen_ms > now - hookgate::lease_view::HEARTBEAT_MS && me.notices == 0 {
+            if let Some(me) = snap.as_ref().and_then(|s| s.agent(&agent.id)).cloned() {
+                if me.quiet(now) {
                     return Ok(Session {
                         paths: ctx,
                         policy,

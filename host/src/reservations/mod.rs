@@ -197,10 +197,6 @@ pub fn check_reason(reason: &str) -> Result<String, ReserveError> {
         .to_string())
 }
 
-fn is_meta(c: char) -> bool {
-    matches!(c, '*' | '?' | '[' | ']' | '{' | '}')
-}
-
 /// Normalize a pattern as an agent wrote it, relative to its working
 /// directory: the literal leading part goes through the same path
 /// normalization as event paths (relative, absolute, `..`, symlinks, case),
@@ -224,7 +220,7 @@ pub fn normalize_pattern(ctx: &PathContext, raw: &str) -> Result<String, Reserve
     let segs: Vec<&str> = body.split('/').collect();
     let k = segs
         .iter()
-        .position(|s| s.chars().any(is_meta))
+        .position(|s| s.chars().any(hookgate_glob::is_meta))
         .unwrap_or(segs.len());
     let literal = segs[..k].join("/");
     let rest = segs[k..].join("/");

@@ -191,6 +191,18 @@ pub struct SnapAgent {
     pub renew_at_ms: i64,
 }
 
+/// An agent seen this recently needs no new heartbeat (presence has a
+/// resolution of minutes).
+pub const HEARTBEAT_MS: i64 = 30_000;
+
+impl SnapAgent {
+    /// Seen within [`HEARTBEAT_MS`] of `now`, with no notice waiting: a
+    /// heartbeat now would change nothing worth a write.
+    pub fn quiet(&self, now: i64) -> bool {
+        self.last_seen_ms > now - HEARTBEAT_MS && self.notices == 0
+    }
+}
+
 /// A snapshot read from disk.
 /// The section a literal prefix is filed under: its first path component
 /// (`src` for `src/auth`, `/etc` for `/etc/x`), `""` for patterns that can
