@@ -15,6 +15,7 @@
 #![deny(missing_docs)]
 
 pub mod model;
+pub mod output;
 mod walk;
 pub mod word;
 

@@ -433,7 +433,7 @@ pub(crate) fn apply(name: &str, args: &[Arg], sh: &mut Shell<'_>, fx: &mut Effec
                     let out = if decompress {
                         v.strip_suffix(ext.as_str()).map(str::to_string)
                     } else {
-                        Some(format!("{v}{ext}"))
+                        Some(with_suffix(v, &ext))
                     };
                     match out {
                         Some(o) => file(sh, fx, &o, Kind::Write),
@@ -447,6 +447,45 @@ pub(crate) fn apply(name: &str, args: &[Arg], sh: &mut Shell<'_>, fx: &mut Effec
             return;
         }
         "rsync" => return rsync(rest, sh, fx),
+        "cpio" => {
+            let p = parse(
+                rest,
+                &[
+                    "-F",
+                    "-O",
+                    "-I",
+                    "-D",
+                    "-H",
+                    "-E",
+                    "-R",
+                    "--file",
+                    "--directory",
+                    "--format",
+                ],
+            );
+            let archive = p.value(&["-F", "-O", "-I", "--file"]);
+            let mode = |c: char| {
+                p.opts
+                    .iter()
+                    .any(|(o, _)| !o.starts_with("--") && o.starts_with('-') && o.contains(c))
+            };
+            if mode('o') || p.has(&["--create"]) {
+                if let Some(a) = archive {
+                    arg_file(sh, fx, a, Kind::Write, "cpio -o");
+                }
+            } else if mode('i') || p.has(&["--extract"]) {
+                if let Some(a) = archive {
+                    arg_file(sh, fx, a, Kind::Read, "cpio -i");
+                }
+                let dir = opt_text(&p, &["-D", "--directory"]).unwrap_or_else(|| ".".into());
+                file(sh, fx, &dir, Kind::Write);
+            } else if mode('p') || p.has(&["--pass-through"]) {
+                for d in &p.pos {
+                    arg_file(sh, fx, d, Kind::Write, "cpio -p");
+                }
+            }
+            return;
+        }
         "split" | "csplit" => {
             let p = parse(rest, &["-l", "-b", "-n", "-a", "-C", "--lines", "--bytes"]);
             if let Some(a) = p.pos.first() {
@@ -615,8 +654,10 @@ pub(crate) fn apply(name: &str, args: &[Arg], sh: &mut Shell<'_>, fx: &mut Effec
                     if let (Some(d), Some(t)) = (dir.text(), t.text()) {
                         let base = t.trim_end_matches('/').rsplit('/').next().unwrap_or(t);
                         file(sh, fx, &format!("{d}/{base}"), Kind::Write);
+                    } else if let Some(d) = dir.text() {
+                        file(sh, fx, &format!("{d}/*"), Kind::Write);
                     } else {
-                        fx.opaque("ln target only known at run time");
+                        arg_file(sh, fx, dir, Kind::Write, "ln");
                     }
                 }
             }
@@ -627,7 +668,10 @@ pub(crate) fn apply(name: &str, args: &[Arg], sh: &mut Shell<'_>, fx: &mut Effec
                         let base = t.trim_end_matches('/').rsplit('/').next().unwrap_or(t);
                         file(sh, fx, base, Kind::Write);
                     }
-                    None => fx.opaque("ln target only known at run time"),
+                    None => {
+                        fx.opaque("ln target only known at run time");
+                        file(sh, fx, "*", Kind::Write);
+                    }
                 },
                 [.., last] => arg_file(sh, fx, last, Kind::Write, "ln"),
             },
@@ -679,10 +723,25 @@ fn copy(name: &str, p: &Parsed<'_>, moves: bool, sh: &mut Shell<'_>, fx: &mut Ef
         }
     }
     let Some(dest) = dest else { return };
-    let Some(d) = dest.text() else {
-        fx.opaque(format!("{name} destination is only known at run time"));
+    if dest.word.dynamic {
+        // Its bound (or anywhere) covers DEST and DEST/basename alike.
+        arg_file(sh, fx, dest, Kind::Write, &format!("{name} destination"));
         return;
-    };
+    }
+    for d in &dest.word.values {
+        copy_into(name, p, &sources, d, sh, fx);
+    }
+}
+
+/// The writes of `cp`/`mv`/`install` to one destination `d`.
+fn copy_into(
+    _name: &str,
+    p: &Parsed<'_>,
+    sources: &[&Arg],
+    d: &str,
+    sh: &mut Shell<'_>,
+    fx: &mut Effects,
+) {
     // Into a directory (trailing `/`, `-t`, several sources): each source
     // lands as DEST/basename; otherwise DEST itself. Without knowing the file
     // system, write both DEST and DEST/basename for a single source.
@@ -699,7 +758,16 @@ fn copy(name: &str, p: &Parsed<'_>, moves: bool, sh: &mut Shell<'_>, fx: &mut Ef
         file(sh, fx, d, Kind::Write);
         return;
     }
-    for s in &sources {
+    for s in sources {
+        if s.word.dynamic {
+            file(
+                sh,
+                fx,
+                &format!("{}/**", d.trim_end_matches('/')),
+                Kind::Write,
+            );
+            continue;
+        }
         for v in &s.word.values {
             let base = v.trim_end_matches('/').rsplit('/').next().unwrap_or(v);
             file(
@@ -750,7 +818,31 @@ fn shell_c(name: &str, rest: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
         let t = rest[i].text().unwrap_or("");
         if t == "-c" || (t.starts_with('-') && !t.starts_with("--") && t.contains('c')) {
             match rest.get(i + 1).and_then(Arg::text) {
-                Some(code) => nested(code, &format!("{name} -c"), sh, fx),
+                Some(code) => {
+                    // Words after the code are `$0`, `$1`, …: a path given
+                    // there (`find -exec sh -c '…' _ {} \;`) is known.
+                    let mut inner = sh.clone();
+                    let params = rest.get(i + 2..).unwrap_or(&[]);
+                    let mut all = Vec::new();
+                    for (k, a) in params.iter().enumerate() {
+                        match a.word.values.as_slice() {
+                            [v] if !a.word.dynamic => {
+                                inner.vars.insert(k.to_string(), v.clone());
+                                if k > 0 {
+                                    all.push(v.clone());
+                                }
+                            }
+                            _ => {
+                                inner.vars.remove(&k.to_string());
+                            }
+                        }
+                    }
+                    if !all.is_empty() && all.len() + 1 == params.len() {
+                        inner.vars.insert("@".into(), all.join(" "));
+                        inner.vars.insert("*".into(), all.join(" "));
+                    }
+                    nested(code, &format!("{name} -c"), &mut inner, fx);
+                }
                 None => fx.opaque(format!("{name} -c with code only known at run time")),
             }
             return;
@@ -772,105 +864,256 @@ fn shell_c(name: &str, rest: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
 }
 
 fn xargs(name: &str, rest: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
-    let valued = [
-        "-I",
-        "-n",
-        "-P",
-        "-d",
-        "-L",
-        "-s",
-        "-E",
-        "-a",
-        "--arg-file",
-        "-j",
-        "--replace",
-        "--delimiter",
-    ];
-    // Options end at the first word that is not one: the command starts there.
+    // Options end at the first word that is not one: the command starts
+    // there. Short options cluster (`-0i`, `-n1`, `-iA`); `-I`, `-n`, `-P`,
+    // `-d`, `-L`, `-s`, `-E`, `-a` take a value, attached or next; `-i`
+    // takes an optional attached one.
     let mut i = 0;
     let mut placeholder: Option<String> = None;
+    // Input split on newlines or NULs (`-0`, `-d`), not on every blank.
+    let mut whole_lines = false;
     while i < rest.len() {
         let t = rest[i].text().unwrap_or("");
-        if !t.starts_with('-') || rest[i].word.dynamic {
+        if !t.starts_with('-') || t == "-" || rest[i].word.dynamic {
             break;
         }
-        if t == "-I" || t == "--replace" {
-            placeholder = rest.get(i + 1).and_then(Arg::text).map(str::to_string);
-        } else if let Some(p) = t.strip_prefix("-I").or_else(|| t.strip_prefix("-i")) {
-            placeholder = Some(if p.is_empty() {
-                "{}".into()
-            } else {
-                p.to_string()
-            });
-        } else if t == "-a" || t == "--arg-file" {
-            if let Some(a) = rest.get(i + 1) {
-                arg_file(sh, fx, a, Kind::Read, name);
-            }
+        if t == "--" {
+            i += 1;
+            break;
         }
-        i += if valued.contains(&t) { 2 } else { 1 };
+        if let Some(long) = t.strip_prefix("--") {
+            let (key, value) = match long.split_once('=') {
+                Some((k, v)) => (k, Some(v.to_string())),
+                None => (long, None),
+            };
+            let takes = matches!(
+                key,
+                "arg-file"
+                    | "delimiter"
+                    | "max-args"
+                    | "max-procs"
+                    | "max-lines"
+                    | "max-chars"
+                    | "eof"
+            );
+            let value = match value {
+                Some(v) => Some(v),
+                None if takes => {
+                    i += 1;
+                    rest.get(i).and_then(Arg::text).map(str::to_string)
+                }
+                None => None,
+            };
+            match key {
+                "replace" => placeholder = Some(value.unwrap_or_else(|| "{}".into())),
+                "null" | "delimiter" => whole_lines = true,
+                "arg-file" => {
+                    if let Some(v) = value {
+                        file(sh, fx, &v, Kind::Read);
+                    }
+                }
+                _ => {}
+            }
+            i += 1;
+            continue;
+        }
+        let cluster: Vec<char> = t[1..].chars().collect();
+        let mut k = 0;
+        while k < cluster.len() {
+            let c = cluster[k];
+            let attached: String = cluster[k + 1..].iter().collect();
+            match c {
+                '0' => whole_lines = true,
+                'i' => {
+                    placeholder = Some(if attached.is_empty() {
+                        "{}".into()
+                    } else {
+                        attached
+                    });
+                    break;
+                }
+                'I' | 'n' | 'P' | 'd' | 'L' | 's' | 'E' | 'a' | 'l' => {
+                    let value = if !attached.is_empty() {
+                        Some(attached)
+                    } else if c == 'l' {
+                        None
+                    } else {
+                        i += 1;
+                        rest.get(i).and_then(Arg::text).map(str::to_string)
+                    };
+                    match c {
+                        'I' => placeholder = value,
+                        'd' => whole_lines = true,
+                        'a' => {
+                            if let Some(v) = value {
+                                file(sh, fx, &v, Kind::Read);
+                            }
+                        }
+                        _ => {}
+                    }
+                    break;
+                }
+                _ => {}
+            }
+            k += 1;
+        }
+        i += 1;
     }
     if i >= rest.len() {
         return;
     }
-    // The command's file arguments come from the input: a word holding the
-    // placeholder is only known at run time.
-    let cmd: Vec<Arg> = rest[i..]
+    // `-I` reads whole lines too.
+    whole_lines |= placeholder.is_some();
+    // The command's file arguments come from the input: what the producer
+    // before the pipe prints, when that is known as paths (`find`, `ls`,
+    // `echo`, `git ls-files`, through `grep`/`sort`/`head`); otherwise any
+    // path at all, and the line is opaque.
+    // Input known item by item (`echo a b | xargs rm`), not by pattern.
+    let exact = matches!(&sh.stdin, Some(crate::output::Printed::Paths(p)) if p.iter().all(|x| !crate::word::is_pattern(x)));
+    let input: Vec<String> = match &sh.stdin {
+        Some(crate::output::Printed::Paths(p)) if !p.is_empty() => {
+            if whole_lines {
+                p.clone()
+            } else {
+                p.iter()
+                    .flat_map(|x| x.split_whitespace())
+                    .map(str::to_string)
+                    .collect()
+            }
+        }
+        _ => {
+            fx.opaque(format!(
+                "`{name}` takes paths from an input only known at run time"
+            ));
+            vec!["/**".into()]
+        }
+    };
+    let items = Arg {
+        word: crate::word::Expanded {
+            values: input.clone(),
+            dynamic: false,
+            glob: true,
+            bounds: Vec::new(),
+        },
+    };
+    let mut cmd: Vec<Arg> = rest[i..]
         .iter()
         .map(|a| match (&placeholder, a.text()) {
             (Some(ph), Some(t)) if t.contains(ph.as_str()) => Arg {
                 word: crate::word::Expanded {
-                    values: Vec::new(),
-                    dynamic: true,
-                    glob: false,
+                    values: input.iter().flat_map(|v| substitute(t, ph, v)).collect(),
+                    dynamic: false,
+                    glob: true,
+                    bounds: Vec::new(),
                 },
             },
             _ => a.clone(),
         })
         .collect();
-    let mut inner = Effects::default();
-    run(&cmd, sh, &mut inner);
-    let cmd_name = cmd[0].text().unwrap_or("?").to_string();
-    let reader =
-        lookup(&cmd_name).is_some_and(|r| matches!(r.shape, Shape::ReadOnly | Shape::Read { .. }));
-    fx.writes.extend(inner.writes);
-    fx.deletes.extend(inner.deletes);
-    fx.reads.extend(inner.reads);
-    fx.unknown.extend(inner.unknown);
-    for r in inner.reasons {
-        fx.opaque(r);
+    if placeholder.is_none() {
+        // Items are appended; for `cp`/`mv`/`ln` they are the sources and the
+        // destination (`xargs -n2 mv`).
+        cmd.push(items.clone());
+        if matches!(
+            lookup(cmd[0].text().unwrap_or("")).map(|r| r.shape),
+            Some(Shape::Copy { .. } | Shape::Link)
+        ) {
+            cmd.push(items);
+        }
     }
-    if !reader {
+    if let Some(ph) = &placeholder {
+        code_from_input(&rest[i..], ph, name, fx);
+    }
+    let mut sub = sh.clone();
+    sub.stdin = None;
+    let before = (fx.writes.len(), fx.deletes.len());
+    run(&cmd, &mut sub, fx);
+    if !whole_lines && (fx.writes.len(), fx.deletes.len()) != before && !exact {
+        // `a b.txt` is two items: a name with a blank acts on other paths.
         fx.opaque(format!(
-            "`{name} {cmd_name}` acts on paths read from its input"
+            "`{name}` splits its input at blanks: a name containing one stands for other paths"
         ));
     }
 }
 
-fn find(rest: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
-    // Roots come before the first expression word.
-    let mut roots: Vec<&Arg> = Vec::new();
-    let mut i = 0;
-    while i < rest.len() {
-        let t = rest[i].text().unwrap_or("");
-        if t.starts_with('-') || t == "(" || t == "!" {
-            break;
+/// `sh -c 'CODE {}'` run by `xargs -I` or `find -exec`: the names are
+/// spliced into the code, where a blank or a quote in one changes what the
+/// code says.
+fn code_from_input(cmd: &[Arg], ph: &str, via: &str, fx: &mut Effects) {
+    let shell = matches!(
+        cmd.first().and_then(Arg::text),
+        Some("sh" | "bash" | "zsh" | "dash" | "ksh")
+    );
+    let spliced = cmd
+        .iter()
+        .skip(1)
+        .filter_map(Arg::text)
+        .any(|t| t.contains(ph) && t.contains(char::is_whitespace));
+    if shell && spliced {
+        fx.opaque(format!(
+            "`{via}` splices names into shell code: a name with a blank or quote changes the code"
+        ));
+    }
+}
+
+/// A path or pattern with text appended to its name: a tree pattern
+/// (`dir/**`) stands for every name under it (`dir/**/*.gz`).
+pub(crate) fn with_suffix(path: &str, suffix: &str) -> String {
+    match path.strip_suffix("/**") {
+        Some(root) => format!("{root}/**/*{suffix}"),
+        None => format!("{path}{suffix}"),
+    }
+}
+
+/// `word` with the placeholder `ph` replaced by `value`, a path or pattern.
+/// A pattern naming a tree (`dir/**`) followed by more text stands for the
+/// tree's root or any name under it with that text (`{}.gz` →
+/// `dir.gz`, `dir/**/*.gz`).
+pub(crate) fn substitute(word: &str, ph: &str, value: &str) -> Vec<String> {
+    match value.strip_suffix("/**") {
+        Some(root) if !word.ends_with(ph) => vec![
+            word.replace(ph, root),
+            word.replace(ph, &format!("{root}/**/*")),
+        ],
+        _ => vec![word.replace(ph, value)],
+    }
+}
+
+fn find_roots(rest: &[Arg]) -> usize {
+    rest.iter()
+        .position(|a| {
+            let t = a.text().unwrap_or("");
+            t.starts_with('-') || t == "(" || t == "!"
+        })
+        .unwrap_or(rest.len())
+}
+
+/// The paths `find` visits, as patterns relative to the working directory:
+/// `ROOT/**`, or `ROOT/**/NAME` when a single positive `-name` narrows them
+/// (negations, `-o` and several names do not). A root only known at run
+/// time contributes its bound, or `/**` when nothing bounds it.
+pub(crate) fn find_matches(rest: &[Arg]) -> Vec<String> {
+    let i = find_roots(rest);
+    let mut roots: Vec<String> = Vec::new();
+    for r in &rest[..i] {
+        if r.word.dynamic {
+            if r.word.bounds.is_empty() {
+                roots.push("/".into());
+            } else {
+                roots.extend(
+                    r.word
+                        .bounds
+                        .iter()
+                        .map(|b| b.trim_end_matches("/**").to_string()),
+                );
+            }
+        } else {
+            roots.extend(r.word.values.iter().cloned());
         }
-        roots.push(&rest[i]);
-        i += 1;
     }
-    let root_texts: Vec<String> = if roots.is_empty() {
-        vec![".".into()]
-    } else {
-        roots
-            .iter()
-            .map(|r| r.text().unwrap_or("").to_string())
-            .collect()
-    };
-    if roots.iter().any(|r| r.word.dynamic) {
-        fx.opaque("find root only known at run time");
+    if roots.is_empty() {
+        roots.push(".".into());
     }
-    // A single positive `-name` narrows what the actions touch; anything
-    // else (negation, `-o`, several names) does not.
     let names: Vec<(Option<&str>, Option<&str>)> = rest
         .windows(2)
         .enumerate()
@@ -878,22 +1121,35 @@ fn find(rest: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
         .map(|(k, w)| (k.checked_sub(1).and_then(|p| rest[p].text()), w[1].text()))
         .collect();
     let alternatives = rest.iter().any(|a| matches!(a.text(), Some("-o" | "-or")));
+    let iname = rest.iter().any(|a| a.text() == Some("-iname"));
     let name = match names.as_slice() {
         [(before, Some(n))]
-            if !matches!(before, Some("!" | "-not")) && !alternatives && !n.contains('/') =>
+            if !matches!(before, Some("!" | "-not"))
+                && !alternatives
+                && !iname
+                && !n.contains('/') =>
         {
             Some(*n)
         }
         _ => None,
     };
-    // What find's actions touch: the matches under each root.
-    let matches: Vec<String> = root_texts
+    roots
         .iter()
-        .map(|r| match name {
-            Some(n) => format!("{}/**/{n}", r.trim_end_matches('/')),
-            None => format!("{}/**", r.trim_end_matches('/')),
+        .map(|r| {
+            let r = r.trim_end_matches('/');
+            match name {
+                Some(n) => format!("{r}/**/{n}"),
+                None => format!("{r}/**"),
+            }
         })
-        .collect();
+        .collect()
+}
+
+fn find(rest: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
+    let i = find_roots(rest);
+    // What find's actions touch: the matches under each root (`ROOT/**`
+    // names the root itself too).
+    let matches = find_matches(rest);
     let mut j = i;
     while j < rest.len() {
         match rest[j].text().unwrap_or("") {
@@ -913,25 +1169,25 @@ fn find(rest: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
                     .position(|a| matches!(a.text(), Some(";" | "+")))
                     .map_or(rest.len(), |p| j + 1 + p);
                 let cmd: Vec<Arg> = rest[j + 1..end].to_vec();
+                code_from_input(&cmd, "{}", "find -exec", fx);
                 if !cmd.is_empty() {
                     // `{}` stands for each match.
                     let mut inner = Effects::default();
                     let mut sub = sh.clone();
-                    // `{}` (alone or inside a word) stands for each match:
-                    // a root itself or anything under it.
-                    let forms: Vec<String> = root_texts
-                        .iter()
-                        .map(|r| r.trim_end_matches('/').to_string())
-                        .chain(matches.iter().cloned())
-                        .collect();
+                    // `{}` (alone or inside a word) stands for each match.
+                    let forms = &matches;
                     let with_matches: Vec<Arg> = cmd
                         .iter()
                         .map(|a| match a.text() {
                             Some(t) if t.contains("{}") => Arg {
                                 word: crate::word::Expanded {
-                                    values: forms.iter().map(|f| t.replace("{}", f)).collect(),
+                                    values: forms
+                                        .iter()
+                                        .flat_map(|f| substitute(t, "{}", f))
+                                        .collect(),
                                     dynamic: false,
                                     glob: true,
+                                    bounds: Vec::new(),
                                 },
                             },
                             _ => a.clone(),
@@ -1185,7 +1441,16 @@ fn dd(rest: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
         match a.text().and_then(|t| t.split_once('=')) {
             Some(("if", f)) => file(sh, fx, f, Kind::Read),
             Some(("of", f)) => file(sh, fx, f, Kind::Write),
-            _ if a.word.dynamic => fx.opaque("dd operand only known at run time"),
+            _ if a.word.dynamic => {
+                fx.opaque("dd operand only known at run time");
+                for b in &a.word.bounds {
+                    match b.strip_prefix("of=") {
+                        Some("*") => file(sh, fx, "/**", Kind::Write),
+                        Some(t) => file(sh, fx, t, Kind::Write),
+                        None => {}
+                    }
+                }
+            }
             _ => {}
         }
     }
@@ -1287,13 +1552,33 @@ fn url_basename(url: &str) -> Option<String> {
 }
 
 fn tar(rest: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
-    // The first word may be old-style bundled flags (`xzf`).
+    // The first word may be old-style bundled flags (`xzf`, `cfvz`): each
+    // letter is an option, and those taking a value (`f`, `C`, `T`, `X`…)
+    // take the next words in order, whatever they look like.
     let first = rest.first().and_then(Arg::text).unwrap_or("");
     let bundled = !first.is_empty()
         && !first.starts_with('-')
         && first.chars().all(|c| c.is_ascii_alphabetic());
+    let mut args: Vec<Arg> = Vec::with_capacity(rest.len() + 4);
+    if bundled {
+        let mut values = rest[1..].iter();
+        for c in first.chars() {
+            args.push(Arg::literal(&format!("-{c}")));
+            if matches!(
+                c,
+                'f' | 'C' | 'T' | 'X' | 'N' | 'b' | 'H' | 'I' | 'L' | 'V' | 'g'
+            ) {
+                if let Some(v) = values.next() {
+                    args.push(v.clone());
+                }
+            }
+        }
+        args.extend(values.cloned());
+    } else {
+        args.extend(rest.iter().cloned());
+    }
     let p = parse(
-        if bundled { &rest[1..] } else { rest },
+        &args,
         &[
             "-f",
             "--file",
@@ -1310,20 +1595,22 @@ fn tar(rest: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
             "-b",
             "-H",
             "--format",
+            "-L",
+            "-V",
+            "-g",
         ],
     );
     let flag = |c: char| {
-        bundled && first.contains(c)
-            || p.opts
-                .iter()
-                .any(|(o, _)| o.starts_with('-') && !o.starts_with("--") && o.contains(c))
+        p.opts
+            .iter()
+            .any(|(o, _)| o.starts_with('-') && !o.starts_with("--") && o.contains(c))
     };
     let long = |n: &str| p.has(&[n]);
     // `-xzf ARCHIVE`: an `f` ending a cluster takes the next word.
     let cluster_f = p.opts.iter().any(|(o, v)| {
         v.is_none() && o.starts_with('-') && !o.starts_with("--") && o.len() > 2 && o.ends_with('f')
     });
-    let f_takes_positional = (bundled && first.contains('f')) || cluster_f;
+    let f_takes_positional = cluster_f;
     let archive: Option<&Arg> = p
         .value(&["-f", "--file"])
         .or_else(|| f_takes_positional.then(|| p.pos.first().copied()).flatten());

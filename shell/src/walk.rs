@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use rable::{Node, NodeKind};
 
 use crate::model;
+use crate::output::{printed, Printed};
 use crate::word::{expand, Expanded, Vars};
 use crate::{resolve, Effects, Options, MAX_COMMAND, MAX_DEPTH};
 
@@ -14,6 +15,13 @@ use crate::{resolve, Effects, Options, MAX_COMMAND, MAX_DEPTH};
 #[derive(Debug, Clone)]
 pub(crate) struct Shell<'a> {
     pub cwd: Option<String>,
+    /// Other directories the shell may be in: after `cd DIR; cmd` (not
+    /// `&&`) a failed `cd` leaves `cmd` in the old one.
+    pub also: Vec<String>,
+    /// What the command reads on its input, when a pipe feeds it paths.
+    pub stdin: Option<Printed>,
+    /// The directory before a `cd` whose success nothing has checked yet.
+    pub pending_cd: Option<String>,
     pub vars: Vars,
     pub dirs: Vec<Option<String>>,
     pub functions: BTreeMap<String, &'a Node>,
@@ -28,6 +36,16 @@ pub struct Arg {
 }
 
 impl Arg {
+    /// A static word with this text.
+    pub fn literal(text: &str) -> Arg {
+        Arg {
+            word: Expanded {
+                values: vec![text.to_string()],
+                ..Expanded::default()
+            },
+        }
+    }
+
     /// The static text, if any.
     pub fn text(&self) -> Option<&str> {
         self.word.single()
@@ -48,6 +66,9 @@ pub fn analyze(command: &str, opts: &Options) -> Effects {
     vars.insert("PWD".into(), opts.cwd.clone());
     let mut sh = Shell {
         cwd: Some(opts.cwd.clone()),
+        also: Vec::new(),
+        stdin: None,
+        pending_cd: None,
         vars,
         dirs: Vec::new(),
         functions: BTreeMap::new(),
@@ -70,6 +91,9 @@ pub(crate) fn analyze_in(command: &str, sh: &mut Shell<'_>, fx: &mut Effects) {
     // table borrowed from them, keeping the caller's directory and variables.
     let mut inner = Shell {
         cwd: sh.cwd.clone(),
+        also: sh.also.clone(),
+        stdin: sh.stdin.clone(),
+        pending_cd: None,
         vars: sh.vars.clone(),
         dirs: sh.dirs.clone(),
         functions: BTreeMap::new(),
@@ -79,6 +103,7 @@ pub(crate) fn analyze_in(command: &str, sh: &mut Shell<'_>, fx: &mut Effects) {
         walk(n, &mut inner, fx);
     }
     sh.cwd = inner.cwd;
+    sh.also = inner.also;
     sh.vars = inner.vars;
     sh.dirs = inner.dirs;
 }
@@ -88,13 +113,30 @@ fn walk<'a>(node: &'a Node, sh: &mut Shell<'a>, fx: &mut Effects) {
         NodeKind::List { items } => {
             for item in items {
                 walk(&item.command, sh, fx);
+                // `cd DIR; cmd`: if the `cd` fails, `cmd` still runs, in the
+                // directory before it; after `cd DIR && cmd` it does not.
+                match item.operator {
+                    Some(rable::ListOperator::And) => sh.pending_cd = None,
+                    Some(_) => {
+                        if let Some(b) = sh.pending_cd.take() {
+                            if !sh.also.contains(&b) && sh.cwd.as_ref() != Some(&b) {
+                                sh.also.push(b);
+                            }
+                        }
+                    }
+                    None => {}
+                }
             }
         }
         NodeKind::Pipeline { commands, .. } => {
-            // Each part of a pipeline runs in its own subshell.
+            // Each part of a pipeline runs in its own subshell, reading what
+            // the part before it prints.
+            let mut input = sh.stdin.clone();
             for c in commands {
                 let mut sub = sh.clone();
+                sub.stdin = input.clone();
                 walk(c, &mut sub, fx);
+                input = Some(printed(c, &sh.vars, input.as_ref(), 0));
             }
         }
         NodeKind::Command {
@@ -168,9 +210,23 @@ fn walk<'a>(node: &'a Node, sh: &mut Shell<'a>, fx: &mut Effects) {
                     walk(body, sh, fx);
                 }
                 sh.vars.remove(var);
-            } else {
-                sh.vars.remove(var);
+            } else if words.is_none() && sh.vars.contains_key("@") {
+                // `for x; do`: over the positional parameters.
+                if let Some(all) = sh.vars.get("@").cloned() {
+                    sh.vars.insert(var.clone(), all);
+                }
                 walk(body, sh, fx);
+                sh.vars.remove(var);
+            } else {
+                // Bound by the words' patterns when each is bounded.
+                let bounds: Vec<&String> = values.iter().flat_map(|v| v.bounds.iter()).collect();
+                if bounds.len() == 1 && values.iter().all(|v| !v.dynamic || !v.bounds.is_empty()) {
+                    sh.vars.insert(var.clone(), bounds[0].clone());
+                } else {
+                    sh.vars.remove(var);
+                }
+                walk(body, sh, fx);
+                sh.vars.remove(var);
             }
         }
         NodeKind::ForArith {
@@ -226,21 +282,27 @@ pub(crate) fn file(sh: &Shell<'_>, fx: &mut Effects, path: &str, kind: Kind) {
     {
         return;
     }
-    let abs = match (&sh.cwd, path.starts_with('/')) {
-        (_, true) => resolve("/", path),
-        (Some(cwd), false) => resolve(cwd, path),
+    let mut paths = match (&sh.cwd, path.starts_with('/')) {
+        (_, true) => vec![resolve("/", path)],
+        (Some(cwd), false) => vec![resolve(cwd, path)],
         (None, false) => {
             fx.opaque(format!(
                 "`{path}` is relative to a directory only known at run time"
             ));
-            return;
+            // Bounded by where the directory can be: anywhere.
+            vec![format!("/**/{path}")]
         }
     };
-    match kind {
-        Kind::Read => fx.reads.insert(abs),
-        Kind::Write => fx.writes.insert(abs),
-        Kind::Delete => fx.deletes.insert(abs),
-    };
+    if !path.starts_with('/') {
+        paths.extend(sh.also.iter().map(|d| resolve(d, path)));
+    }
+    for abs in paths {
+        match kind {
+            Kind::Read => fx.reads.insert(abs),
+            Kind::Write => fx.writes.insert(abs),
+            Kind::Delete => fx.deletes.insert(abs),
+        };
+    }
 }
 
 /// What happens to a path.
@@ -254,11 +316,19 @@ pub enum Kind {
     Delete,
 }
 
-/// File every field of `arg` as `kind`; a dynamic word is opaque.
+/// File every field of `arg` as `kind`. A dynamic word files the patterns
+/// that bound it (`/**`, anywhere, when nothing does), and a dynamic write
+/// or delete makes the line opaque.
 pub(crate) fn arg_file(sh: &Shell<'_>, fx: &mut Effects, arg: &Arg, kind: Kind, what: &str) {
     if arg.word.dynamic {
         if kind != Kind::Read {
             fx.opaque(format!("{what} target is only known at run time"));
+        }
+        if arg.word.bounds.is_empty() && kind != Kind::Read {
+            file(sh, fx, "/**", kind);
+        }
+        for b in &arg.word.bounds {
+            file(sh, fx, b, kind);
         }
         return;
     }
@@ -397,6 +467,9 @@ pub(crate) fn run<'a>(args: &[Arg], sh: &mut Shell<'a>, fx: &mut Effects) {
             if base == "pushd" {
                 sh.dirs.push(sh.cwd.clone());
             }
+            if next != sh.cwd {
+                sh.pending_cd = sh.cwd.clone();
+            }
             sh.cwd = next;
             if let Some(c) = &sh.cwd {
                 sh.vars.insert("PWD".into(), c.clone());
@@ -405,7 +478,11 @@ pub(crate) fn run<'a>(args: &[Arg], sh: &mut Shell<'a>, fx: &mut Effects) {
             }
         }
         "popd" => {
-            sh.cwd = sh.dirs.pop().unwrap_or(None);
+            let next = sh.dirs.pop().unwrap_or(None);
+            if next != sh.cwd {
+                sh.pending_cd = sh.cwd.clone();
+            }
+            sh.cwd = next;
         }
         "export" | "local" | "declare" | "typeset" | "readonly" => {
             for a in &args[1..] {
@@ -441,6 +518,9 @@ pub(crate) fn nested(text: &str, via: &str, sh: &mut Shell<'_>, fx: &mut Effects
     sh.depth += 1;
     let mut inner = Shell {
         cwd: sh.cwd.clone(),
+        also: sh.also.clone(),
+        stdin: sh.stdin.clone(),
+        pending_cd: None,
         vars: sh.vars.clone(),
         dirs: Vec::new(),
         functions: BTreeMap::new(),

@@ -1,7 +1,11 @@
 //! Word expansion, as far as it can be done without running anything:
 //! quote removal, `$'…'`, `~`, `$HOME` / `$PWD` and variables the command
-//! line itself set, brace expansion; globs are kept as patterns. Anything
-//! else (command substitution, unknown variables) makes the word dynamic.
+//! line itself set, the common parameter operations on them (`${f%.c}`,
+//! `${p##*/}`, `${x:-d}`), brace expansion; globs are kept as patterns. A
+//! command substitution whose output is known as paths (`$(pwd)`,
+//! `$(find . -name '*.o')`, see [`crate::output`]) stands for those paths.
+//! Anything else makes the word dynamic, and the static text before the
+//! first dynamic part bounds where its value can lie ([`Expanded::bounds`]).
 
 use std::collections::BTreeMap;
 
@@ -19,6 +23,11 @@ pub struct Expanded {
     pub dynamic: bool,
     /// It has unquoted glob characters (`*`, `?`, `[`): a pattern.
     pub glob: bool,
+    /// When dynamic: glob patterns that cover every value the word can take
+    /// at run time (`/tmp/out/$x` lies in `/tmp/out/**`). Empty when nothing
+    /// bounds it (the word starts with an unknown part). A dynamic part is
+    /// assumed not to climb out with `..`.
+    pub bounds: Vec<String>,
 }
 
 impl Expanded {
@@ -155,14 +164,34 @@ fn unquote(text: &str, q: &mut Quote, out: &mut Vec<(char, bool)>) {
     }
 }
 
+/// Does this path text hold glob characters?
+pub fn is_pattern(path: &str) -> bool {
+    path.contains(['*', '?', '['])
+}
+
+/// Stands for a dynamic part inside a field until bounds are computed.
+const MARK: char = '\u{0}';
+
 /// Expand `word` (a `Word` node). Command substitutions inside it are
 /// returned in `substitutions` so the caller can analyse them.
 pub fn expand<'a>(word: &'a Node, vars: &Vars, substitutions: &mut Vec<&'a Node>) -> Expanded {
+    expand_at(word, vars, substitutions, 0)
+}
+
+/// [`expand`] at a nesting depth of command substitutions (bounded by
+/// [`crate::output::MAX_NESTING`]).
+pub(crate) fn expand_at<'a>(
+    word: &'a Node,
+    vars: &Vars,
+    substitutions: &mut Vec<&'a Node>,
+    depth: usize,
+) -> Expanded {
     let NodeKind::Word { value, parts, .. } = &word.kind else {
         return Expanded {
             values: Vec::new(),
             dynamic: true,
             glob: false,
+            bounds: Vec::new(),
         };
     };
     let mut q = Quote::None;
@@ -196,10 +225,34 @@ pub fn expand<'a>(word: &'a Node, vars: &Vars, substitutions: &mut Vec<&'a Node>
     } else {
         parts.iter().collect()
     };
-    if parts.is_empty() {
-        unquote(value, &mut q, &mut chars);
+    let synthesized = value == "\"$@\""
+        && parts
+            .iter()
+            .all(|p| matches!(&p.kind, NodeKind::WordLiteral { value } if value == "\"$@\""));
+    if synthesized {
+        // The word the parser puts in `for x; do`.
+        match vars.get("@") {
+            Some(v) => chars.extend(v.chars().map(|c| (c, true))),
+            None => {
+                dynamic = true;
+                chars.push((MARK, true));
+            }
+        }
+    } else if parts.is_empty() {
+        if value == "\"$@\"" {
+            // The word the parser puts in `for x; do`.
+            match vars.get("@") {
+                Some(v) => chars.extend(v.chars().map(|c| (c, true))),
+                None => {
+                    dynamic = true;
+                    chars.push((MARK, true));
+                }
+            }
+        } else {
+            unquote(value, &mut q, &mut chars);
+        }
     }
-    for p in parts {
+    for p in parts.into_iter().filter(|_| !synthesized) {
         match &p.kind {
             NodeKind::WordLiteral { value } => unquote(value, &mut q, &mut chars),
             NodeKind::AnsiCQuote { decoded, .. } => {
@@ -208,12 +261,15 @@ pub fn expand<'a>(word: &'a Node, vars: &Vars, substitutions: &mut Vec<&'a Node>
             NodeKind::LocaleString { inner, .. } => {
                 chars.extend(inner.chars().map(|c| (c, true)));
             }
-            NodeKind::ParamExpansion {
-                param, op: None, ..
-            } => match vars.get(param) {
-                Some(v) => chars.extend(v.chars().map(|c| (c, q != Quote::None))),
-                None => dynamic = true,
-            },
+            NodeKind::ParamExpansion { param, op, arg } => {
+                match parameter(vars, param, op.as_deref(), arg.as_deref()) {
+                    Some(v) => chars.extend(v.chars().map(|c| (c, q != Quote::None))),
+                    None => {
+                        dynamic = true;
+                        chars.push((MARK, true));
+                    }
+                }
+            }
             NodeKind::BraceExpansion { content } if q == Quote::None => {
                 flush(&mut chars, &mut pieces);
                 match brace_alternatives(content) {
@@ -229,13 +285,31 @@ pub fn expand<'a>(word: &'a Node, vars: &Vars, substitutions: &mut Vec<&'a Node>
             }
             NodeKind::CommandSubstitution { command, .. } => {
                 substitutions.push(command);
-                dynamic = true;
+                match crate::output::printed(command, vars, None, depth + 1) {
+                    // Known output: the paths it prints stand for the text
+                    // (several become alternatives, like brace expansion).
+                    crate::output::Printed::Paths(paths) if paths.len() == 1 => {
+                        chars.extend(paths[0].chars().map(|c| (c, false)));
+                    }
+                    crate::output::Printed::Paths(paths) if !paths.is_empty() => {
+                        flush(&mut chars, &mut pieces);
+                        pieces.push(Piece::Braces(paths));
+                    }
+                    _ => {
+                        dynamic = true;
+                        chars.push((MARK, true));
+                    }
+                }
             }
             NodeKind::ProcessSubstitution { command, .. } => {
+                // `<(cmd)` is a pipe (`/dev/fd/N`), not a file of the tree.
                 substitutions.push(command);
-                dynamic = true;
+                chars.extend("/dev/fd/63".chars().map(|c| (c, true)));
             }
-            _ => dynamic = true,
+            _ => {
+                dynamic = true;
+                chars.push((MARK, true));
+            }
         }
     }
     flush(&mut chars, &mut pieces);
@@ -270,6 +344,8 @@ pub fn expand<'a>(word: &'a Node, vars: &Vars, substitutions: &mut Vec<&'a Node>
         .first()
         .is_some_and(|p| matches!(p, Piece::Text { text, quoted: false } if text.starts_with('~')));
     let mut glob = false;
+    let mut bounds = Vec::new();
+    let mut unbounded = false;
     let values = fields
         .into_iter()
         .map(|(mut v, g)| {
@@ -277,16 +353,86 @@ pub fn expand<'a>(word: &'a Node, vars: &Vars, substitutions: &mut Vec<&'a Node>
             if unquoted_tilde && (v == "~" || v.starts_with("~/")) {
                 match home {
                     Some(h) => v = format!("{h}{}", &v[1..]),
-                    None => dynamic = true,
+                    None => {
+                        dynamic = true;
+                        unbounded = true;
+                    }
                 }
+            }
+            if v.contains(MARK) {
+                match bound(&v) {
+                    Some(b) => bounds.push(b),
+                    None => unbounded = true,
+                }
+                v.retain(|c| c != MARK);
             }
             v
         })
         .collect();
+    if unbounded || !dynamic {
+        bounds.clear();
+    }
     Expanded {
         values,
         dynamic,
         glob,
+        bounds,
+    }
+}
+
+/// A pattern covering every value of a field whose dynamic parts are
+/// marked: the directory of the static text before the first one, and all
+/// below it (`/tmp/x/$y` → `/tmp/x/**`, `a_$y` → `a_*`). `None` when the
+/// field starts with a dynamic part (it may be any path at all).
+fn bound(field: &str) -> Option<String> {
+    let head = &field[..field.find(MARK)?];
+    if head.is_empty() || head == "~" {
+        return None;
+    }
+    Some(match head.rfind('/') {
+        Some(i) => format!("{}**", &head[..=i]),
+        None => format!("{head}*"),
+    })
+}
+
+/// The value of `$param` or `${param OP arg}` when it is known statically:
+/// plain values, defaults (`:-`, `-`, `:+`, `+`), and prefix/suffix removal
+/// with a literal text or the common `*/` and `/*` forms.
+fn parameter(vars: &Vars, param: &str, op: Option<&str>, arg: Option<&str>) -> Option<String> {
+    let value = vars.get(param);
+    let literal = |a: &str| !a.contains(['$', '`', '*', '?', '[', '\\', '"', '\'']);
+    let Some(op) = op else {
+        return value.cloned();
+    };
+    let arg = arg.unwrap_or("");
+    match op {
+        ":-" | "-" | ":=" | "=" => match value {
+            Some(v) if !v.is_empty() || !op.starts_with(':') => Some(v.clone()),
+            _ if literal(arg) => Some(arg.to_string()),
+            _ => None,
+        },
+        ":+" | "+" => match value {
+            Some(v) if !v.is_empty() || !op.starts_with(':') => {
+                literal(arg).then(|| arg.to_string())
+            }
+            _ => Some(String::new()),
+        },
+        "%" | "%%" | "#" | "##" => {
+            let v = value?;
+            if v.contains(['*', '?', '[']) && !literal(arg) {
+                return None;
+            }
+            Some(match (op, arg) {
+                ("##", "*/") => v.rsplit('/').next().unwrap_or(v).to_string(),
+                ("#", "*/") => v.split_once('/').map_or(v.as_str(), |x| x.1).to_string(),
+                ("%", "/*") => v.rsplit_once('/').map_or(v.as_str(), |x| x.0).to_string(),
+                ("%%", "/*") => v.split_once('/').map_or(v.as_str(), |x| x.0).to_string(),
+                ("%" | "%%", a) if literal(a) => v.strip_suffix(a).unwrap_or(v).to_string(),
+                ("#" | "##", a) if literal(a) => v.strip_prefix(a).unwrap_or(v).to_string(),
+                _ => return None,
+            })
+        }
+        _ => None,
     }
 }
 

@@ -88,7 +88,9 @@ fn structure_lists_pipelines_subshells_groups() {
 #[test]
 fn cd_pushd_popd_move_the_directory() {
     writes("cd src && touch x", &["/r/src/x"]);
-    writes("cd /tmp; touch y", &["/tmp/y"]);
+    writes("cd /tmp && touch y", &["/tmp/y"]);
+    // Without `&&` a failed `cd` leaves `touch` in the old directory.
+    writes("cd /tmp; touch y", &["/tmp/y", "/r/y"]);
     writes("pushd a && touch 1 && popd && touch 2", &["/r/a/1", "/r/2"]);
     writes("cd ~ && touch z", &["/home/u/z"]);
     opaque("cd $X && touch w");
@@ -100,7 +102,8 @@ fn substitutions_and_functions() {
     writes("diff <(sort a) <(sort b) > d.txt", &["/r/d.txt"]);
     reads("diff <(sort a) <(sort b)", &["/r/a", "/r/b"]);
     writes("f() { echo x > fn.txt; }; f", &["/r/fn.txt"]);
-    opaque("$(echo rm) -rf x");
+    deletes("$(echo rm) -rf x", &["/r/x"]);
+    opaque("$(cat cmd.txt) -rf x");
 }
 
 #[test]
@@ -108,7 +111,10 @@ fn wrappers_and_nested_shells() {
     deletes("sudo rm -rf /opt/app", &["/opt/app"]);
     deletes("env A=1 B=2 rm x", &["/r/x"]);
     deletes("nice -n 5 timeout 10 rm y", &["/r/y"]);
-    deletes("command rm z; builtin cd q; exec rm w", &["/r/z", "/r/q/w"]);
+    deletes(
+        "command rm z; builtin cd q && exec rm w",
+        &["/r/z", "/r/q/w"],
+    );
     deletes("time rm t", &["/r/t"]);
     deletes("bash -c 'rm -rf dist && touch ok'", &["/r/dist"]);
     writes(
@@ -223,16 +229,19 @@ fn archives_transfers_and_find() {
     writes("rsync -a --delete src/ backup/", &["/r/backup"]);
     deletes("rsync -a --delete src/ backup/", &["/r/backup"]);
     deletes("find . -name '*.pyc' -delete", &["/r/**/*.pyc"]);
-    deletes(
-        "find build -type f -exec rm {} +",
-        &["/r/build", "/r/build/**"],
-    );
+    deletes("find build -type f -exec rm {} +", &["/r/build/**"]);
     writes(
         "find docs* -maxdepth 0 -exec tar -zcf {}.tar.gz {} \\;",
-        &["/r/docs*.tar.gz", "/r/docs*/**.tar.gz"],
+        &["/r/docs*.tar.gz", "/r/docs*/**/*.tar.gz"],
     );
     opaque("ls *.txt | xargs gzip -9");
-    opaque("find . -perm 777 | xargs -I@ chmod 755 '@'");
+    // The producer bounds what xargs acts on, as `find -exec` would.
+    writes("find . -perm 777 | xargs -I@ chmod 755 '@'", &["/r/**"]);
+    deletes(
+        "find src -name '*.o' -print0 | xargs -0 rm",
+        &["/r/src/**/*.o"],
+    );
+    opaque("cat list.txt | xargs rm");
     writes("gzip -k big.log", &["/r/big.log.gz"]);
     writes("gunzip a.tar.gz", &["/r/a.tar"]);
     opaque("find . -name '*.tmp' | xargs rm");
