@@ -138,6 +138,20 @@ def main():
         print(f"building {a.bin}", file=sys.stderr)
         subprocess.run(["cargo", "build", "--release", "-p", "hookgate"], cwd=ROOT, check=True)
     entries = [json.loads(l) for l in open(a.corpus)]
+    # The tree's paths, as far as the corpus shows them (every path any
+    # command read, listed or changed, and their parents): the universe for
+    # path-level precision.
+    universe = set()
+    for e in entries:
+        for k in ("reads", "listed", "write_paths", "created", "deleted", "modified", "meta", "touched"):
+            universe.update(e.get(k) or [])
+        for k in ("attempts",):
+            universe.update((e.get(k) or {}).keys())
+    for u in list(universe):
+        parts = u.split("/")
+        universe.update("/".join(parts[:k]) for k in range(2, len(parts)))
+    universe = sorted(universe)
+    path_covered = path_written = 0
 
     truth_total = truth_covered = 0
     pred_total = pred_ok = 0
@@ -163,6 +177,18 @@ def main():
         bad = [p for p in pred["writes"] if not p.startswith(("/dev/", "/proc/")) and not confirmed(p, e)]
         pred_total += len([p for p in pred["writes"] if not p.startswith(("/dev/", "/proc/"))])
         pred_ok += len([p for p in pred["writes"] if not p.startswith(("/dev/", "/proc/"))]) - len(bad)
+        # Path-level precision: of the tree's paths the predictions cover, how
+        # many were really written (a directory prediction counts each path).
+        written = set(e["write_paths"])
+        for k in ("created", "deleted", "modified", "meta"):
+            written.update(e.get(k) or [])
+        trees = (e.get("tree_created") or []) + (e.get("tree_deleted") or []) + [t for t in e["write_paths"] if t.endswith("/.git")]
+        preds = [p for p in pred["writes"] if not p.startswith(("/dev/", "/proc/"))]
+        for u in universe:
+            if any(covers(p, u) for p in preds):
+                path_covered += 1
+                if u in written or any(covers(t, u) for t in trees):
+                    path_written += 1
         rc = [r for r in e.get("reads") or [] if any(covers(p, r) for p in pred["reads"])]
         read_total += len(e.get("reads") or [])
         read_covered += len(rc)
@@ -180,6 +206,7 @@ def main():
     print(f"hookgate effects on {len(entries)} real commands ({len(wrote)} wrote or tried to, {len(readonly)} only read)")
     print(f"  write recall        {pct(truth_covered, truth_total)}  ({truth_covered}/{truth_total} truth write paths covered)")
     print(f"  write precision     {pct(pred_ok, pred_total)}  ({pred_ok}/{pred_total} predicted writes/deletes confirmed)")
+    print(f"  path precision      {pct(path_written, path_covered)}  ({path_written}/{path_covered} tree paths under predictions really written)")
     print(f"  missed-a-write      {len(missed)} commands (uncovered truth write, not abstained on)")
     print(f"  abstention          {pct(abst_wrote, len(wrote))} of writing commands, {pct(abst_ro, len(readonly))} of read-only ones")
     print(f"  read recall         {pct(read_covered, read_total)}  ({read_covered}/{read_total})")

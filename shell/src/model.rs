@@ -146,9 +146,9 @@ pub const TABLE: &[Row] = &[
         ],
     ),
     row(
-        &["awk", "gawk", "mawk", "jq", "yq"],
+        &["jq", "yq"],
         Shape::Read { skip: 1 },
-        &["-F", "-v", "-f", "--arg", "--argjson"],
+        &["-f", "--arg", "--argjson", "--indent"],
     ),
     row(
         &["touch", "mkdir", "mkfifo", "mknod"],
@@ -214,26 +214,7 @@ pub const TABLE: &[Row] = &[
             "unbuffer",
         ],
         Shape::Wrapper,
-        &[
-            "-u",
-            "-g",
-            "-n",
-            "-c",
-            "-p",
-            "-s",
-            "-k",
-            "-i",
-            "-o",
-            "-e",
-            "--user",
-            "--group",
-            "--signal",
-            "--kill-after",
-            "--adjustment",
-            "--chdir",
-            "-C",
-            "-U",
-        ],
+        &[],
     ),
     row(
         &[
@@ -247,14 +228,7 @@ pub const TABLE: &[Row] = &[
             "stylua",
         ],
         Shape::Edit { skip: 0 },
-        &[
-            "--config",
-            "-l",
-            "--line-length",
-            "--edition",
-            "--style",
-            "-i",
-        ],
+        &["--config", "-l", "--line-length", "--edition", "--style"],
     ),
     row(
         &[
@@ -375,6 +349,7 @@ pub(crate) fn apply(name: &str, args: &[Arg], sh: &mut Shell<'_>, fx: &mut Effec
         "git" => return git(rest, sh, fx),
         "sed" | "gsed" => return sed(rest, sh, fx),
         "perl" => return perl(rest, sh, fx),
+        "awk" | "gawk" | "mawk" | "nawk" | "busybox-awk" => return awk(rest, sh, fx),
         "dd" => return dd(rest, sh, fx),
         "sort" => {
             let p = parse(rest, &["-o", "--output", "-k", "-t", "-T", "-S"]);
@@ -404,8 +379,60 @@ pub(crate) fn apply(name: &str, args: &[Arg], sh: &mut Shell<'_>, fx: &mut Effec
             if let Some(a) = p.pos.first() {
                 arg_file(sh, fx, a, Kind::Read, "unzip");
             }
+            if p.has(&["-l", "-t", "-p", "-v", "-c", "-z", "-Z"]) {
+                return;
+            }
             let dir = opt_text(&p, &["-d"]).unwrap_or_else(|| ".".into());
             file(sh, fx, &dir, Kind::Write);
+            return;
+        }
+        "zip" | "7z" | "7za" | "rar" => {
+            // `zip ARCHIVE FILES…` (`7z a ARCHIVE FILES…`); `-d` deletes
+            // entries and `-m` moves the files into the archive.
+            let p = parse(rest, &["-x", "-i", "-b", "-n", "-t", "-tt", "-P", "-o"]);
+            let pos: Vec<&Arg> = if name == "zip" {
+                p.pos.clone()
+            } else {
+                p.pos.iter().skip(1).copied().collect()
+            };
+            let extract = name != "zip" && sub_is(rest, &["x", "e"]);
+            if let Some(archive) = pos.first() {
+                if extract {
+                    arg_file(sh, fx, archive, Kind::Read, name);
+                    file(sh, fx, ".", Kind::Write);
+                    return;
+                }
+                arg_file(sh, fx, archive, Kind::Write, name);
+                if name == "zip" && !archive.text().is_some_and(|t| t.contains('.')) {
+                    if let Some(t) = archive.text() {
+                        file(sh, fx, &format!("{t}.zip"), Kind::Write);
+                    }
+                }
+            }
+            for a in pos.iter().skip(1) {
+                arg_file(sh, fx, a, Kind::Read, name);
+                if p.has(&["-m"]) {
+                    arg_file(sh, fx, a, Kind::Delete, name);
+                }
+            }
+            return;
+        }
+        "scp" | "sftp" => {
+            // Local paths are the words without `host:`; the last is the
+            // destination.
+            let p = parse(rest, &["-P", "-i", "-o", "-F", "-c", "-l", "-S", "-J"]);
+            let remote = |a: &Arg| {
+                a.text()
+                    .is_none_or(|t| t.split('/').next().is_some_and(|h| h.contains(':')))
+            };
+            if let Some((dest, sources)) = p.pos.split_last() {
+                for s in sources.iter().filter(|a| !remote(a)) {
+                    arg_file(sh, fx, s, Kind::Read, name);
+                }
+                if !remote(dest) {
+                    arg_file(sh, fx, dest, Kind::Write, name);
+                }
+            }
             return;
         }
         "gzip" | "gunzip" | "bzip2" | "bunzip2" | "xz" | "unxz" | "zstd" | "unzstd" | "lzma" => {
@@ -503,6 +530,9 @@ pub(crate) fn apply(name: &str, args: &[Arg], sh: &mut Shell<'_>, fx: &mut Effec
             if let Some(i) = p.value(&["-i", "--input"]) {
                 arg_file(sh, fx, i, Kind::Read, "patch");
             }
+            if let Some(f) = p.pos.first() {
+                arg_file(sh, fx, f, Kind::Read, "patch");
+            }
             match p.value(&["-o", "--output"]) {
                 Some(o) => arg_file(sh, fx, o, Kind::Write, "patch -o"),
                 None => match p.pos.first() {
@@ -541,7 +571,41 @@ pub(crate) fn apply(name: &str, args: &[Arg], sh: &mut Shell<'_>, fx: &mut Effec
             }
             return;
         }
-        "npm" | "pnpm" | "yarn" | "npx" | "bunx" => {
+        "npx" | "bunx" | "pnpx" => {
+            // `npx TOOL ARGS`: the tool's own model applies (`npx prettier
+            // --write f`); an unknown one stays unknown.
+            let p = parse(rest, &["-p", "--package", "-c", "--call"]);
+            if p.value(&["-c", "--call"]).is_some() {
+                fx.opaque(format!("`{name} -c` runs a command string"));
+                return;
+            }
+            let start = rest
+                .iter()
+                .position(|a| a.text().is_none_or(|t| !t.starts_with('-')))
+                .unwrap_or(rest.len());
+            if start < rest.len() {
+                run(&rest[start..], sh, fx);
+            }
+            return;
+        }
+        "yarn" | "pnpm" | "bun"
+            if rest
+                .iter()
+                .all(|a| a.text().is_some_and(|t| t.starts_with('-'))) =>
+        {
+            // Bare `yarn` installs.
+            for f in [
+                "package.json",
+                "yarn.lock",
+                "pnpm-lock.yaml",
+                "bun.lockb",
+                "node_modules",
+            ] {
+                file(sh, fx, f, Kind::Write);
+            }
+            return;
+        }
+        "npm" | "pnpm" | "yarn" => {
             fx.opaque(format!(
                 "`{name}` runs package scripts the policy has not described"
             ));
@@ -624,6 +688,14 @@ pub(crate) fn apply(name: &str, args: &[Arg], sh: &mut Shell<'_>, fx: &mut Effec
             for a in p.pos.iter().skip(skip) {
                 arg_file(sh, fx, a, Kind::Read, name);
             }
+            // `rg foo`, `grep -r foo`: a recursive search with no path reads
+            // the working directory.
+            let recursive = matches!(name, "rg" | "ag" | "ack")
+                || (matches!(name, "grep" | "egrep" | "fgrep")
+                    && p.has(&["-r", "-R", "--recursive", "--dereference-recursive"]));
+            if recursive && p.pos.len() <= skip {
+                file(sh, fx, ".", Kind::Read);
+            }
             if matches!(name, "source" | ".") {
                 fx.opaque("`source` runs a script whose effects can't be seen from here");
             }
@@ -637,13 +709,39 @@ pub(crate) fn apply(name: &str, args: &[Arg], sh: &mut Shell<'_>, fx: &mut Effec
             }
         }
         Shape::Delete => {
+            let parents = name == "rmdir" && p.has(&["-p", "--parents"]);
             for a in p.pos {
                 arg_file(sh, fx, a, Kind::Delete, name);
+                // `rmdir -p a/b/c` removes a/b and a too.
+                if let (true, Some(t)) = (parents, a.text()) {
+                    let mut cur = t.trim_end_matches('/');
+                    while let Some((up, _)) = cur.rsplit_once('/') {
+                        if up.is_empty() {
+                            break;
+                        }
+                        file(sh, fx, up, Kind::Delete);
+                        cur = up;
+                    }
+                }
             }
         }
         Shape::Edit { skip } => {
+            // Formatters that only check or print: `rustfmt --check`,
+            // `black --check`/`--diff`, `clang-format` without `-i`.
+            let checks = p.has(&["--check", "--diff", "--dry-run", "-n", "--print"])
+                || (name == "clang-format" && !p.opts.iter().any(|(o, _)| o == "-i"))
+                || (matches!(name, "shfmt") && !p.has(&["-w", "--write"]));
             for a in p.pos.iter().skip(skip) {
+                if checks {
+                    arg_file(sh, fx, a, Kind::Read, name);
+                    continue;
+                }
                 arg_file(sh, fx, a, Kind::Read, name);
+                arg_file(sh, fx, a, Kind::Write, name);
+            }
+        }
+        Shape::Copy { .. } if name == "install" && p.has(&["-d", "--directory"]) => {
+            for a in p.pos {
                 arg_file(sh, fx, a, Kind::Write, name);
             }
         }
@@ -673,7 +771,28 @@ pub(crate) fn apply(name: &str, args: &[Arg], sh: &mut Shell<'_>, fx: &mut Effec
                         file(sh, fx, "*", Kind::Write);
                     }
                 },
-                [.., last] => arg_file(sh, fx, last, Kind::Write, "ln"),
+                [targets @ .., last] => {
+                    // `ln a b dir/` links each target into the directory.
+                    let into_dir =
+                        targets.len() > 1 || last.text().is_some_and(|t| t.ends_with('/'));
+                    match last.text() {
+                        Some(d) if into_dir => {
+                            for t in targets {
+                                for v in &t.word.values {
+                                    let base =
+                                        v.trim_end_matches('/').rsplit('/').next().unwrap_or(v);
+                                    file(
+                                        sh,
+                                        fx,
+                                        &format!("{}/{base}", d.trim_end_matches('/')),
+                                        Kind::Write,
+                                    );
+                                }
+                            }
+                        }
+                        _ => arg_file(sh, fx, last, Kind::Write, "ln"),
+                    }
+                }
             },
         },
         Shape::Attr => {
@@ -686,7 +805,18 @@ pub(crate) fn apply(name: &str, args: &[Arg], sh: &mut Shell<'_>, fx: &mut Effec
                 arg_file(sh, fx, a, Kind::Write, name);
             }
         }
-        Shape::Wrapper => wrapper(name, rest, row.valued, sh, fx),
+        Shape::Wrapper => wrapper(name, rest, sh, fx),
+        Shape::Opaque(_)
+            if !rest.is_empty()
+                && rest.iter().all(|a| {
+                    matches!(
+                        a.text(),
+                        Some("--version" | "-V" | "--help" | "-h" | "version" | "help")
+                    )
+                }) =>
+        {
+            // `node --version`, `make --help`: they only print.
+        }
         Shape::Opaque(why) => {
             // An interpreter given a script file reads it; `-c`/`-e` code is
             // what it runs.
@@ -709,7 +839,14 @@ fn sub_is(rest: &[Arg], subs: &[&str]) -> bool {
 }
 
 fn copy(name: &str, p: &Parsed<'_>, moves: bool, sh: &mut Shell<'_>, fx: &mut Effects) {
-    let (sources, dest): (Vec<&Arg>, Option<&Arg>) = match p.value(&["-t", "--target-directory"]) {
+    // `--target-directory=DIR` carries its value in the word.
+    let target = p.value(&["-t", "--target-directory"]).map(|a| {
+        match opt_text(p, &["-t", "--target-directory"]) {
+            Some(t) if !a.word.dynamic => Arg::literal(&t),
+            _ => a.clone(),
+        }
+    });
+    let (sources, dest): (Vec<&Arg>, Option<&Arg>) = match &target {
         Some(d) => (p.pos.clone(), Some(d)),
         None => match p.pos.split_last() {
             Some((last, rest)) if !rest.is_empty() => (rest.to_vec(), Some(*last)),
@@ -769,7 +906,12 @@ fn copy_into(
             continue;
         }
         for v in &s.word.values {
-            let base = v.trim_end_matches('/').rsplit('/').next().unwrap_or(v);
+            // `cp --parents a/b.rs dest/` keeps the source's whole path.
+            let base = if p.has(&["--parents"]) {
+                v.trim_start_matches("./").trim_end_matches('/')
+            } else {
+                v.trim_end_matches('/').rsplit('/').next().unwrap_or(v)
+            };
             file(
                 sh,
                 fx,
@@ -780,8 +922,45 @@ fn copy_into(
     }
 }
 
-fn wrapper(name: &str, rest: &[Arg], valued: &[&str], sh: &mut Shell<'_>, fx: &mut Effects) {
+/// The options of each wrapper that take a separate value (flags such as
+/// `env -i`, `sudo -n` or `command -p` take none).
+fn wrapper_valued(name: &str) -> &'static [&'static str] {
+    match name {
+        "sudo" | "doas" => &[
+            "-u",
+            "-g",
+            "-C",
+            "-D",
+            "-h",
+            "-p",
+            "-r",
+            "-t",
+            "-U",
+            "-T",
+            "--user",
+            "--group",
+            "--chdir",
+            "--prompt",
+            "--host",
+            "--close-from",
+        ],
+        "env" => &["-u", "--unset", "-C", "--chdir", "-S", "--split-string"],
+        "nice" => &["-n", "--adjustment"],
+        "ionice" => &["-c", "-n", "-p", "-P", "-u", "--class", "--classdata"],
+        "timeout" => &["-s", "-k", "--signal", "--kill-after"],
+        "stdbuf" => &["-i", "-o", "-e", "--input", "--output", "--error"],
+        "exec" => &["-a"],
+        "time" => &["-f", "-o", "--format", "--output"],
+        "chrt" => &["-p"],
+        "taskset" => &["-p"],
+        _ => &[],
+    }
+}
+
+fn wrapper(name: &str, rest: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
+    let valued = wrapper_valued(name);
     let mut i = 0;
+    let mut inner = sh.clone();
     while i < rest.len() {
         let t = rest[i].text().unwrap_or("");
         if t == "--" {
@@ -793,7 +972,58 @@ fn wrapper(name: &str, rest: &[Arg], valued: &[&str], sh: &mut Shell<'_>, fx: &m
             continue;
         }
         if t.starts_with('-') && !rest[i].word.dynamic {
-            i += if valued.contains(&t) { 2 } else { 1 };
+            let (key, attached) = match t.split_once('=') {
+                Some((k, v)) if t.starts_with("--") => (k, Some(v)),
+                _ => (t, None),
+            };
+            let value = match attached {
+                Some(v) => Some(v.to_string()),
+                None if valued.contains(&key) => {
+                    i += 1;
+                    rest.get(i).and_then(Arg::text).map(str::to_string)
+                }
+                None => None,
+            };
+            match (name, key) {
+                // `command -v rm`, `command -V rm`: only says what rm is.
+                ("command", "-v" | "-V") => return,
+                // `env -C DIR cmd`, `sudo -D DIR cmd`: cmd runs there.
+                ("env", "-C" | "--chdir") | ("sudo", "-D" | "--chdir") => match value {
+                    Some(d) => {
+                        inner.cwd = inner.cwd.as_deref().map(|c| crate::resolve(c, &d));
+                        if d.starts_with('/') {
+                            inner.cwd = Some(crate::resolve("/", &d));
+                        }
+                    }
+                    None => inner.cwd = None,
+                },
+                ("env", "-S" | "--split-string") => match value {
+                    Some(code) => {
+                        let line = format!(
+                            "{code} {}",
+                            rest[i + 1..]
+                                .iter()
+                                .map(|a| a.text().unwrap_or("\"$UNKNOWN\""))
+                                .collect::<Vec<_>>()
+                                .join(" ")
+                        );
+                        nested(&line, "env -S", &mut inner, fx);
+                        return;
+                    }
+                    None => {
+                        fx.opaque("env -S splits a string only known at run time");
+                        return;
+                    }
+                },
+                ("time", "-o" | "--output") => {
+                    if let Some(f) = value {
+                        file(sh, fx, &f, Kind::Write);
+                    }
+                }
+                // `sudo -s`/`sudo -i` without a command start a shell.
+                _ => {}
+            }
+            i += 1;
             continue;
         }
         // `timeout 10 cmd`: the duration comes first.
@@ -805,11 +1035,93 @@ fn wrapper(name: &str, rest: &[Arg], valued: &[&str], sh: &mut Shell<'_>, fx: &m
             i += 1;
             continue;
         }
+        // `taskset MASK cmd`, `chrt PRIO cmd`.
+        if matches!(name, "taskset" | "chrt")
+            && !t.is_empty()
+            && t.chars()
+                .all(|c| c.is_ascii_hexdigit() || c == 'x' || c == ',' || c == '-')
+        {
+            i += 1;
+            continue;
+        }
         break;
     }
     if i < rest.len() {
-        run(&rest[i..], sh, fx);
+        if matches!(name, "command" | "builtin") {
+            // `command rm` skips a function named rm; `builtin` runs only
+            // shell builtins.
+            inner.functions.clear();
+            if name == "builtin" && !is_builtin(rest[i].text().unwrap_or("")) {
+                return;
+            }
+        }
+        run(&rest[i..], &mut inner, fx);
+        if matches!(name, "command" | "builtin") {
+            // `builtin cd DIR` moves the shell itself.
+            sh.cwd = inner.cwd;
+            sh.pending_cd = inner.pending_cd;
+            sh.dirs = inner.dirs;
+            sh.vars = inner.vars;
+        }
     }
+}
+
+/// Bash builtins that `builtin NAME` can run.
+fn is_builtin(name: &str) -> bool {
+    matches!(
+        name,
+        "cd" | "pushd"
+            | "popd"
+            | "echo"
+            | "printf"
+            | "read"
+            | "source"
+            | "."
+            | "eval"
+            | "exec"
+            | "export"
+            | "local"
+            | "declare"
+            | "typeset"
+            | "readonly"
+            | "unset"
+            | "set"
+            | "shift"
+            | "test"
+            | "["
+            | "true"
+            | "false"
+            | ":"
+            | "type"
+            | "hash"
+            | "pwd"
+            | "umask"
+            | "ulimit"
+            | "mapfile"
+            | "readarray"
+            | "let"
+            | "alias"
+            | "unalias"
+            | "trap"
+            | "wait"
+            | "kill"
+            | "jobs"
+            | "fg"
+            | "bg"
+            | "disown"
+            | "history"
+            | "fc"
+            | "dirs"
+            | "shopt"
+            | "enable"
+            | "command"
+            | "builtin"
+            | "getopts"
+            | "return"
+            | "exit"
+            | "break"
+            | "continue"
+    )
 }
 
 fn shell_c(name: &str, rest: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
@@ -817,8 +1129,12 @@ fn shell_c(name: &str, rest: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
     while i < rest.len() {
         let t = rest[i].text().unwrap_or("");
         if t == "-c" || (t.starts_with('-') && !t.starts_with("--") && t.contains('c')) {
-            match rest.get(i + 1).and_then(Arg::text) {
-                Some(code) => {
+            let codes: Option<Vec<String>> = rest
+                .get(i + 1)
+                .filter(|a| !a.word.dynamic && !a.word.values.is_empty())
+                .map(|a| a.word.values.clone());
+            match codes {
+                Some(codes) => {
                     // Words after the code are `$0`, `$1`, …: a path given
                     // there (`find -exec sh -c '…' _ {} \;`) is known.
                     let mut inner = sh.clone();
@@ -841,7 +1157,11 @@ fn shell_c(name: &str, rest: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
                         inner.vars.insert("@".into(), all.join(" "));
                         inner.vars.insert("*".into(), all.join(" "));
                     }
-                    nested(code, &format!("{name} -c"), &mut inner, fx);
+                    // Several texts (a pattern spliced in by `find -exec`)
+                    // are each possible code.
+                    for code in codes.iter().take(8) {
+                        nested(code, &format!("{name} -c"), &mut inner.clone(), fx);
+                    }
                 }
                 None => fx.opaque(format!("{name} -c with code only known at run time")),
             }
@@ -994,6 +1314,7 @@ fn xargs(name: &str, rest: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
             dynamic: false,
             glob: true,
             bounds: Vec::new(),
+            alternatives: true,
         },
     };
     let mut cmd: Vec<Arg> = rest[i..]
@@ -1005,6 +1326,7 @@ fn xargs(name: &str, rest: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
                     dynamic: false,
                     glob: true,
                     bounds: Vec::new(),
+                    alternatives: true,
                 },
             },
             _ => a.clone(),
@@ -1188,6 +1510,7 @@ fn find(rest: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
                                     dynamic: false,
                                     glob: true,
                                     bounds: Vec::new(),
+                                    alternatives: true,
                                 },
                             },
                             _ => a.clone(),
@@ -1263,9 +1586,9 @@ fn git(rest: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
     };
     match sub {
         "status" | "log" | "diff" | "show" | "blame" | "grep" | "ls-files" | "rev-parse"
-        | "describe" | "shortlog" | "reflog" | "remote" | "fetch" | "config" | "help"
-        | "version" | "ls-tree" | "cat-file" | "rev-list" | "name-rev" | "for-each-ref"
-        | "show-ref" | "whatchanged" | "count-objects" | "check-ignore" | "merge-base" | "var" => {}
+        | "describe" | "shortlog" | "reflog" | "remote" | "help" | "version" | "ls-tree"
+        | "cat-file" | "rev-list" | "name-rev" | "for-each-ref" | "show-ref" | "whatchanged"
+        | "count-objects" | "check-ignore" | "merge-base" | "var" => {}
         "symbolic-ref" => {
             if p.pos.len() > 1 {
                 file(sh, fx, ".git", Kind::Write);
@@ -1329,11 +1652,47 @@ fn git(rest: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
                 file(sh, fx, ".", Kind::Delete);
             }
         }
+        "stash" if sub_is(args, &["list", "show"]) => {}
         "stash" | "apply" | "am" | "merge" | "rebase" | "pull" | "cherry-pick" | "revert"
         | "switch" | "worktree" | "submodule" | "bisect" => {
             file(sh, fx, ".git", Kind::Write);
-            if !(sub == "stash" && sub_is(args, &["list", "show"])) {
-                file(sh, fx, ".", Kind::Write);
+            file(sh, fx, ".", Kind::Write);
+        }
+        // Updates remote-tracking refs and FETCH_HEAD.
+        "fetch" | "gc" | "prune" | "repack" | "pack-refs" | "maintenance" => {
+            file(sh, fx, ".git", Kind::Write)
+        }
+        "config" => {
+            let reads_only = p.has(&[
+                "--get",
+                "--get-all",
+                "--get-regexp",
+                "--list",
+                "-l",
+                "--show-origin",
+                "--get-urlmatch",
+            ]) || (p.pos.len() <= 1
+                && !p.has(&[
+                    "--unset",
+                    "--unset-all",
+                    "--remove-section",
+                    "--rename-section",
+                    "--add",
+                    "--replace-all",
+                    "-e",
+                    "--edit",
+                ]));
+            if !reads_only {
+                if p.has(&["--global"]) {
+                    match sh.vars.get("HOME").cloned() {
+                        Some(h) => file(sh, fx, &format!("{h}/.gitconfig"), Kind::Write),
+                        None => fx.opaque("git config --global writes under an unknown $HOME"),
+                    }
+                } else if p.has(&["--system"]) {
+                    file(sh, fx, "/etc/gitconfig", Kind::Write);
+                } else {
+                    file(sh, fx, ".git/config", Kind::Write);
+                }
             }
         }
         "push" => {}
@@ -1353,12 +1712,35 @@ fn git(rest: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
 
 fn sed(rest: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
     let p = parse(rest, &["-e", "-f", "--expression", "--file", "-l"]);
-    let in_place = p.opts.iter().any(|(o, _)| {
-        o == "--in-place"
-            || o.starts_with("--in-place=")
-            || (o.starts_with("-i") && !o.starts_with("--"))
-            || (o.starts_with('-') && !o.starts_with("--") && o.contains('i') && !o.contains('e'))
-    });
+    // `-i[SUFFIX]` (alone or ending a cluster such as `-Ei`, `-ie`: there
+    // the `e` is the suffix) or `--in-place[=SUFFIX]`; a suffix keeps a
+    // backup, `*` in it standing for the file's name.
+    let mut in_place = false;
+    let mut backup: Option<String> = None;
+    for (o, v) in &p.opts {
+        if o == "--in-place" {
+            in_place = true;
+            let text = v.and_then(Arg::text).unwrap_or("");
+            if let Some(v) = text.strip_prefix("--in-place=").filter(|v| !v.is_empty()) {
+                backup = Some(v.to_string());
+            }
+        } else if !o.starts_with("--") {
+            for (k, c) in o.char_indices().skip(1) {
+                match c {
+                    'e' | 'f' | 'l' => break,
+                    'i' => {
+                        in_place = true;
+                        let sfx = &o[k + 1..];
+                        if !sfx.is_empty() {
+                            backup = Some(sfx.to_string());
+                        }
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
     let script_given = p.value(&["-e", "-f", "--expression", "--file"]).is_some();
     let mut scripts: Vec<String> = p
         .opts
@@ -1377,6 +1759,10 @@ fn sed(rest: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
     if let Some(f) = p.value(&["-f", "--file"]) {
         arg_file(sh, fx, f, Kind::Read, "sed -f");
     }
+    // `e COMMAND` and the `e` flag of `s///e` run shell commands.
+    if scripts.iter().any(|s| sed_executes(s)) {
+        fx.opaque("sed's `e` command runs text as a shell command");
+    }
     // The `w FILE` command (and `s///w FILE`) writes a file.
     for s in &scripts {
         for line in s.split(['\n', ';']) {
@@ -1393,47 +1779,196 @@ fn sed(rest: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
         arg_file(sh, fx, a, Kind::Read, "sed");
         if in_place {
             arg_file(sh, fx, a, Kind::Write, "sed -i");
+            if let Some(b) = &backup {
+                backup_files(sh, fx, a, b);
+            }
         }
     }
 }
 
+/// The backup `sed -i SUFFIX` / `perl -i SUFFIX` keeps of `a`: the name
+/// with the suffix appended, or the suffix with `*` replaced by the name.
+fn backup_files(sh: &Shell<'_>, fx: &mut Effects, a: &Arg, suffix: &str) {
+    if a.word.dynamic {
+        arg_file(sh, fx, a, Kind::Write, "backup");
+        return;
+    }
+    for v in &a.word.values {
+        let out = if suffix.contains('*') {
+            let (dir, base) = v.rsplit_once('/').map_or(("", v.as_str()), |(d, b)| (d, b));
+            let named = suffix.replace('*', base);
+            if named.contains('/') || dir.is_empty() {
+                named
+            } else {
+                format!("{dir}/{named}")
+            }
+        } else {
+            with_suffix(v, suffix)
+        };
+        file(sh, fx, &out, Kind::Write);
+    }
+}
+
+/// Does a sed script use `e` (run a command) or `s///e`?
+fn sed_executes(script: &str) -> bool {
+    script.split(['\n', ';']).any(|cmd| {
+        let c = cmd.trim_start_matches(|ch: char| ch.is_ascii_digit() || ",$/ !".contains(ch));
+        if c == "e" || c.starts_with("e ") {
+            return true;
+        }
+        // `s/a/b/FLAGS`: the flags after the third delimiter.
+        let Some(rest) = c.strip_prefix('s') else {
+            return false;
+        };
+        let Some(delim) = rest.chars().next() else {
+            return false;
+        };
+        let parts: Vec<&str> = rest[delim.len_utf8()..].splitn(3, delim).collect();
+        parts.len() == 3 && {
+            let flags = parts[2].split('w').next().unwrap_or("");
+            flags.contains('e')
+        }
+    })
+}
+
 fn perl(rest: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
     // Clusters: `-pi.bak -e CODE`, `-pe CODE`, `-i -pe CODE`: an `e`/`E` ends
-    // a cluster and takes the next word as code; `i` edits in place.
+    // a cluster and takes the next word as code; `i` edits in place, and
+    // what follows it in the cluster is a backup suffix.
     let mut in_place = false;
-    let mut code = false;
+    let mut backup: Option<String> = None;
+    let mut code: Option<Option<String>> = None;
     let mut files: Vec<&Arg> = Vec::new();
     let mut i = 0;
     while i < rest.len() {
         let t = rest[i].text().unwrap_or("");
         if t.starts_with('-') && !t.starts_with("--") && t.len() > 1 && !rest[i].word.dynamic {
-            let flags = t[1..].split('.').next().unwrap_or("");
-            in_place |= flags.contains('i');
+            let cluster = &t[1..];
+            if let Some(k) = cluster.find('i') {
+                in_place = true;
+                let sfx = &cluster[k + 1..];
+                if !sfx.is_empty() && !sfx.ends_with(['e', 'E']) {
+                    backup = Some(sfx.to_string());
+                }
+            }
+            let flags = cluster.split('.').next().unwrap_or("");
             if flags.ends_with('e') || flags.ends_with('E') {
-                code = true;
+                let text = rest.get(i + 1).and_then(Arg::text).map(str::to_string);
+                code = Some(match (code, text) {
+                    (Some(Some(prev)), Some(t)) => Some(format!("{prev}\n{t}")),
+                    (Some(None), _) | (_, None) => None,
+                    (None, Some(t)) => Some(t),
+                });
                 i += 2;
                 continue;
             }
             if matches!(flags, "M" | "I" | "l" | "0") {
                 i += 1;
             }
-        } else if !code && files.is_empty() && !t.is_empty() {
+        } else if code.is_none() && files.is_empty() && !t.is_empty() {
             // The first plain word is a script file unless -e gave code.
-            code = true;
+            code = Some(None);
             file(sh, fx, t, Kind::Read);
         } else {
             files.push(&rest[i]);
         }
         i += 1;
     }
+    // In-place substitutions (`s/a/b/g`, `tr/a/b/`) act on the files given;
+    // code that calls out (system, unlink, open …) can do anything.
+    let plain = matches!(&code, Some(Some(c)) if !perl_calls_out(c));
     if in_place {
         for a in files {
             arg_file(sh, fx, a, Kind::Read, "perl -i");
             arg_file(sh, fx, a, Kind::Write, "perl -i");
+            if let Some(b) = &backup {
+                backup_files(sh, fx, a, b);
+            }
         }
     } else {
+        for a in files {
+            arg_file(sh, fx, a, Kind::Read, "perl");
+        }
+    }
+    if !plain {
         fx.opaque("`perl` runs code whose effects can't be seen from the command line");
     }
+}
+
+fn awk(rest: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
+    let p = parse(
+        rest,
+        &[
+            "-F",
+            "-v",
+            "-f",
+            "-i",
+            "--include",
+            "--file",
+            "--assign",
+            "--field-separator",
+        ],
+    );
+    let in_place = p.opts.iter().any(|(o, v)| {
+        matches!(o.as_str(), "-i" | "--include") && v.and_then(|a| a.text()) == Some("inplace")
+    });
+    let from_file = p.value(&["-f", "--file"]);
+    if let Some(f) = from_file {
+        arg_file(sh, fx, f, Kind::Read, "awk -f");
+        fx.opaque("`awk -f` runs a program whose effects can't be seen from the command line");
+    }
+    let (program, files): (Option<&Arg>, Vec<&Arg>) = if from_file.is_some() {
+        (None, p.pos.clone())
+    } else {
+        (
+            p.pos.first().copied(),
+            p.pos.iter().skip(1).copied().collect(),
+        )
+    };
+    if let Some(prog) = program {
+        match prog.text() {
+            Some(code) if awk_calls_out(code) => {
+                fx.opaque("the awk program runs commands or writes files of its own")
+            }
+            Some(_) => {}
+            None => fx.opaque("awk program only known at run time"),
+        }
+    }
+    // `VAR=value` operands assign, they are not files.
+    for a in files
+        .into_iter()
+        .filter(|a| a.text().is_none_or(|t| !t.contains('=')))
+    {
+        arg_file(sh, fx, a, Kind::Read, "awk");
+        if in_place {
+            arg_file(sh, fx, a, Kind::Write, "awk -i inplace");
+        }
+    }
+}
+
+/// Does an awk program run commands (`system`, `| "cmd"`) or write files
+/// of its own (`print > "f"`)?
+fn awk_calls_out(code: &str) -> bool {
+    if code.contains("system") || code.replace("||", "").contains('|') || code.contains("getline") {
+        return true;
+    }
+    code.match_indices("print").any(|(k, _)| {
+        code[k..]
+            .split([';', '}', '\n'])
+            .next()
+            .is_some_and(|stmt| stmt.contains('>'))
+    })
+}
+
+/// Does inline Perl code reach outside its input and output?
+fn perl_calls_out(code: &str) -> bool {
+    const CALLS: &[&str] = &[
+        "system", "exec", "unlink", "rename", "open", "qx", "`", "mkdir", "rmdir", "chmod",
+        "chown", "link", "symlink", "truncate", "utime", "require", "use ", "do ", "eval",
+        "sysopen", "print {", "printf {", "fork", "pipe", "copy", "move", "File::", "glob", "<",
+        ">",
+    ];
+    CALLS.iter().any(|c| code.contains(c))
 }
 
 fn dd(rest: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
@@ -1495,9 +2030,18 @@ fn curl(rest: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
         arg_file(sh, fx, t, Kind::Read, "curl -T");
     }
     if p.has(&["-O", "--remote-name", "--remote-name-all"]) {
+        let dir = opt_text(&p, &["--output-dir"]);
         for u in &p.pos {
             match u.text().and_then(url_basename) {
-                Some(b) => file(sh, fx, &b, Kind::Write),
+                Some(b) => match &dir {
+                    Some(d) => file(
+                        sh,
+                        fx,
+                        &format!("{}/{b}", d.trim_end_matches('/')),
+                        Kind::Write,
+                    ),
+                    None => file(sh, fx, &b, Kind::Write),
+                },
                 None => fx.opaque("curl -O writes a file named after a URL only known at run time"),
             }
         }
@@ -1624,6 +2168,9 @@ fn tar(rest: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
         if let Some(a) = archive {
             arg_file(sh, fx, a, Kind::Read, "tar");
         }
+        if flag('O') || long("--to-stdout") || flag('t') {
+            return;
+        }
         if positional.is_empty() {
             file(sh, fx, &dir, Kind::Write);
         } else {
@@ -1639,6 +2186,9 @@ fn tar(rest: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
         }
         for m in positional {
             arg_file(sh, fx, m, Kind::Read, "tar");
+            if long("--remove-files") {
+                arg_file(sh, fx, m, Kind::Delete, "tar --remove-files");
+            }
         }
     } else if let Some(a) = archive {
         arg_file(sh, fx, a, Kind::Read, "tar");

@@ -275,9 +275,10 @@ fn walk<'a>(node: &'a Node, sh: &mut Shell<'a>, fx: &mut Effects) {
 /// Files a path in the effects, relative to the shell's directory. A path
 /// under an unknown directory (after `cd $X`) is opaque.
 pub(crate) fn file(sh: &Shell<'_>, fx: &mut Effects, path: &str, kind: Kind) {
+    // `""` names no file (the call fails with ENOENT).
     if matches!(
         path,
-        "/dev/null" | "/dev/stdout" | "/dev/stderr" | "/dev/stdin" | "/dev/tty" | "-"
+        "" | "/dev/null" | "/dev/stdout" | "/dev/stderr" | "/dev/stdin" | "/dev/tty" | "-"
     ) || path.starts_with("/dev/fd/")
     {
         return;
@@ -344,8 +345,23 @@ fn redirect_all<'a>(redirects: &'a [Node], sh: &mut Shell<'a>, fx: &mut Effects)
 }
 
 fn redirect<'a>(node: &'a Node, sh: &mut Shell<'a>, fx: &mut Effects) {
+    if let NodeKind::HereDoc {
+        content,
+        quoted: false,
+        ..
+    } = &node.kind
+    {
+        // A heredoc is data, but an unquoted one expands `$(…)` and
+        // backquotes in it: those commands run. Walk the text as the body of
+        // a double-quoted word.
+        if content.contains("$(") || content.contains('`') {
+            let word = format!(": \"{}\"", content.replace('"', "\\\""));
+            nested(&word, "a heredoc", sh, fx);
+        }
+        return;
+    }
     let NodeKind::Redirect { op, target, .. } = &node.kind else {
-        // Heredocs and herestrings are data, not files.
+        // Quoted heredocs and herestrings are data, not files.
         return;
     };
     let mut subs = Vec::new();
@@ -433,6 +449,39 @@ fn command<'a>(
 /// Run argv: functions, shell builtins that change state, wrappers, then
 /// the command model.
 pub(crate) fn run<'a>(args: &[Arg], sh: &mut Shell<'a>, fx: &mut Effects) {
+    // Brace expansion made separate fields: `cp x{,.bak}` is `cp x x.bak`.
+    let fields: Vec<Arg>;
+    let args = if args
+        .iter()
+        .any(|a| a.word.values.len() > 1 && !a.word.alternatives && !a.word.dynamic)
+    {
+        fields = args
+            .iter()
+            .flat_map(|a| {
+                if a.word.values.len() > 1 && !a.word.alternatives && !a.word.dynamic {
+                    a.word
+                        .values
+                        .iter()
+                        .map(|v| Arg {
+                            word: Expanded {
+                                values: vec![v.clone()],
+                                glob: a.word.glob,
+                                ..Expanded::default()
+                            },
+                        })
+                        .collect::<Vec<_>>()
+                } else {
+                    vec![a.clone()]
+                }
+            })
+            .collect();
+        &fields[..]
+    } else {
+        args
+    };
+    if args.is_empty() {
+        return;
+    }
     let Some(name) = args[0].text().map(str::to_string) else {
         fx.opaque("the command name is only known at run time");
         return;

@@ -28,6 +28,9 @@ pub struct Expanded {
     /// bounds it (the word starts with an unknown part). A dynamic part is
     /// assumed not to climb out with `..`.
     pub bounds: Vec<String>,
+    /// The values are alternatives for one field (patterns a placeholder
+    /// may stand for), not separate fields as brace expansion makes.
+    pub alternatives: bool,
 }
 
 impl Expanded {
@@ -188,10 +191,8 @@ pub(crate) fn expand_at<'a>(
 ) -> Expanded {
     let NodeKind::Word { value, parts, .. } = &word.kind else {
         return Expanded {
-            values: Vec::new(),
             dynamic: true,
-            glob: false,
-            bounds: Vec::new(),
+            ..Expanded::default()
         };
     };
     let mut q = Quote::None;
@@ -262,7 +263,10 @@ pub(crate) fn expand_at<'a>(
                 chars.extend(inner.chars().map(|c| (c, true)));
             }
             NodeKind::ParamExpansion { param, op, arg } => {
-                match parameter(vars, param, op.as_deref(), arg.as_deref()) {
+                // With `IFS` changed, an unquoted expansion splits where
+                // the default would not (`IFS=_; c=rm_x; $c`).
+                let resplit = q == Quote::None && vars.contains_key("IFS");
+                match parameter(vars, param, op.as_deref(), arg.as_deref()).filter(|_| !resplit) {
                     Some(v) => chars.extend(v.chars().map(|c| (c, q != Quote::None))),
                     None => {
                         dynamic = true;
@@ -377,6 +381,7 @@ pub(crate) fn expand_at<'a>(
         dynamic,
         glob,
         bounds,
+        alternatives: false,
     }
 }
 

@@ -196,7 +196,7 @@ fn in_place_editors() {
     );
     writes(
         "sed -i.bak -e 's/a/b/' x.txt y.txt",
-        &["/r/x.txt", "/r/y.txt"],
+        &["/r/x.txt", "/r/x.txt.bak", "/r/y.txt", "/r/y.txt.bak"],
     );
     writes("sed -n 's/a/b/w out.txt' in.txt", &["/r/out.txt"]);
     writes("sed 's/a/b/' in.txt", &[]);
@@ -204,7 +204,7 @@ fn in_place_editors() {
     writes("perl -pi -e 's/a/b/' f.pl", &["/r/f.pl"]);
     writes(
         "perl -i.bak -pe 's/a\\.b/c/g' x.conf y.conf",
-        &["/r/x.conf", "/r/y.conf"],
+        &["/r/x.conf", "/r/x.conf.bak", "/r/y.conf", "/r/y.conf.bak"],
     );
     deletes("find . -maxdepth 1 ! -name keep -delete", &["/r/**"]);
     opaque("perl -e 'unlink q(x)'");
