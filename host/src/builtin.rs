@@ -1,8 +1,8 @@
 //! The built-in validators. Their components are compiled for wasm32-wasip2 by
 //! `build.rs` and embedded in the binary; several validators may share one
 //! component with different host-set configuration (`lock-check`,
-//! `write-guard` and `read-guard` are all `builtins`), so a hook loads and
-//! links one component.
+//! `write-guard`, `read-guard` and `shell-write` are all `builtins`), so a
+//! hook loads and links one component.
 
 include!(concat!(env!("OUT_DIR"), "/builtin_guests.rs"));
 
@@ -44,7 +44,8 @@ const VALIDATORS: &[Entry] = &[
         "builtins",
         &[("access", "locks")],
         &["reservations"],
-        &["writes", "reads"],
+        // `command`: a shell command's run-time targets are checked too.
+        &["writes", "reads", "command"],
     ),
     (
         "write-guard",
@@ -59,6 +60,13 @@ const VALIDATORS: &[Entry] = &[
         &[("access", "read")],
         &[],
         &["reads"],
+    ),
+    (
+        "shell-write",
+        "builtins",
+        &[("access", "shell")],
+        &[],
+        &["command"],
     ),
 ];
 

@@ -175,6 +175,10 @@ pub struct Event {
     /// The platform's raw payload (not stored in the audit log).
     #[serde(skip)]
     pub raw_json: String,
+    /// What the shell analysis could not settle about `command` (its paths
+    /// are already in `writes`, `deletes` and `reads`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shell: Option<crate::enrich::Enriched>,
 }
 
 /// One finding from a validator, as the host keeps it.

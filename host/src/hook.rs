@@ -87,6 +87,7 @@ pub fn normalize(
         prompt: raw.prompt,
         case_insensitive: ctx.case_insensitive,
         raw_json: String::new(),
+        shell: None,
     }
 }
 
@@ -228,6 +229,8 @@ pub fn handle(adapter: &dyn Adapter, input: &str, opts: &HookOptions) -> HookRes
     if policy.validators.iter().any(|v| v.raw_json) {
         event.raw_json = input.to_string();
     }
+    // A shell command's files join the event's paths before the chain.
+    event.shell = crate::enrich::shell(&mut event, &ctx);
     phases.mark("normalize");
 
     let mut diagnostics = Vec::new();

@@ -25,6 +25,9 @@ pub struct LeaseView {
     agent: String,
     ctx: Context,
     root: Option<std::path::PathBuf>,
+    /// The event is a shell command's: its paths with glob characters are
+    /// patterns (`rm *.log`), tested for overlap rather than taken literally.
+    patterns: bool,
 }
 
 /// What the heartbeat found.
@@ -53,6 +56,7 @@ impl LeaseView {
             agent: event.agent.id.clone(),
             ctx,
             root: event.repo_root.as_ref().map(std::path::PathBuf::from),
+            patterns: event.command.is_some(),
         };
         let shell_call = shell_call(event).is_some();
         if let Some(snap) = view.snap.as_ref().filter(|_| !shell_call) {
@@ -266,7 +270,12 @@ impl ReservationView for LeaseView {
         let now = now_ms();
         let mut out: Vec<Conflict> = Vec::new();
         for p in paths {
-            let Some(set) = reservations::path_set(p, self.root.as_deref(), self.ctx.fold) else {
+            let glob = (self.patterns && p.chars().any(hookgate_glob::is_meta))
+                .then(|| PatternSet::new(std::slice::from_ref(p), self.ctx.fold).ok())
+                .flatten();
+            let Some(set) =
+                glob.or_else(|| reservations::path_set(p, self.root.as_deref(), self.ctx.fold))
+            else {
                 continue;
             };
             let file = set.exact_files().is_some();

@@ -7,6 +7,7 @@
 pub mod builtin;
 pub mod chain;
 pub mod duration;
+pub mod enrich;
 pub mod event;
 pub mod hook;
 pub mod lease_view;

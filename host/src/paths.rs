@@ -37,6 +37,11 @@ impl PathContext {
         }
     }
 
+    /// `$HOME`, for `~`.
+    pub fn home(&self) -> Option<&Path> {
+        self.home.as_deref()
+    }
+
     /// Set case folding.
     pub fn with_case_fold(mut self, fold: bool) -> PathContext {
         self.case_insensitive = fold;

@@ -8,6 +8,7 @@ fn bench(c: &mut Criterion) {
     let opts = Options {
         cwd: "/repo".into(),
         home: Some("/home/u".into()),
+        look: false,
     };
     for (name, cmd) in [
         ("simple", "ls -la src"),

@@ -10,10 +10,15 @@
 //! a reason, never guessed.
 //!
 //! Paths come out absolute (joined to the working directory of the command
-//! that touches them, lexically normalized); globs stay patterns.
+//! that touches them, lexically normalized); globs stay patterns, and a
+//! target only known at run time comes out as the pattern that bounds it
+//! (`/**` when nothing does). git's own bookkeeping (the index, refs,
+//! config) is reported as its directory, `.git`; a path inside `.git` comes
+//! from a command other than git.
 
 #![deny(missing_docs)]
 
+pub mod fs;
 pub mod model;
 pub mod output;
 mod walk;
@@ -31,12 +36,16 @@ pub const MAX_DEPTH: usize = 4;
 pub const MAX_COMMAND: usize = 64 * 1024;
 
 /// Where and how to analyse.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Options {
     /// Absolute working directory of the shell.
     pub cwd: String,
     /// `$HOME`, for `~` and `$HOME`.
     pub home: Option<String>,
+    /// Look at the file system, as the shell will when the command runs:
+    /// bash globs and `find` become the files they match now ([`fs`]),
+    /// within a budget. Off, patterns stay patterns.
+    pub look: bool,
 }
 
 /// The effects of one command line.
@@ -54,6 +63,30 @@ pub struct Effects {
     pub reasons: Vec<String>,
     /// Commands the model does not know (they may write anything).
     pub unknown: BTreeSet<String>,
+    /// Every simple command the line runs, as its words after expansion and
+    /// after wrappers (`sudo`, `env`, `xargs` …) are taken off; a word only
+    /// known at run time is empty. For rules about how a command is run
+    /// (`git commit --no-verify`).
+    #[serde(skip)]
+    pub commands: Vec<Vec<String>>,
+    /// Variables the line sets (`X=1 cmd`, `export X=1`, `env X=1 cmd`).
+    #[serde(skip)]
+    pub assigns: BTreeSet<String>,
+    /// Paths above that are bash globs (`rm *.log`): bash expands them
+    /// against the file system when the command runs, so a caller with the
+    /// tree at hand can do the same. Other patterns (`find`'s matches, the
+    /// bound of a run-time target) are not globs bash expands.
+    #[serde(skip)]
+    pub globs: BTreeSet<String>,
+    /// Paths above whose `*`, `?` or `[` are part of a file's name (quoted
+    /// on the command line: `sed -i … 'app/[id]/page.tsx'`), not a pattern.
+    #[serde(skip)]
+    pub literals: BTreeSet<String>,
+    /// Writes and deletes above that only bound a target known at run time
+    /// (`rm -rf build/$X` → `build/**`; `/**` when nothing bounds it): the
+    /// command may touch some path there, not every one.
+    #[serde(skip)]
+    pub bounds: BTreeSet<String>,
 }
 
 impl Effects {
@@ -64,6 +97,11 @@ impl Effects {
         if !self.reasons.contains(&r) && self.reasons.len() < 32 {
             self.reasons.push(r);
         }
+    }
+
+    /// Writes and deletes whose place is unknown: `/**`, anywhere.
+    pub fn unbounded(&self) -> bool {
+        self.writes.contains("/**") || self.deletes.contains("/**")
     }
 }
 

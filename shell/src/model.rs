@@ -3,7 +3,7 @@
 //! take a value); a few need their own reading of the arguments (`dd`,
 //! `find`, `git`, `sed -i`, `tar`, transfer tools, package managers).
 
-use crate::walk::{arg_file, file, nested, run, Arg, Kind, Shell};
+use crate::walk::{arg_file, bound, file, nested, run, Arg, Kind, Shell};
 use crate::Effects;
 
 /// How a command's positional arguments map to effects.
@@ -768,7 +768,7 @@ pub(crate) fn apply(name: &str, args: &[Arg], sh: &mut Shell<'_>, fx: &mut Effec
                     }
                     None => {
                         fx.opaque("ln target only known at run time");
-                        file(sh, fx, "*", Kind::Write);
+                        bound(sh, fx, "*", Kind::Write);
                     }
                 },
                 [targets @ .., last] => {
@@ -968,6 +968,9 @@ fn wrapper(name: &str, rest: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
             break;
         }
         if name == "env" && t.contains('=') && !t.starts_with('-') {
+            if let Some((k, _)) = t.split_once('=') {
+                fx.assigns.insert(k.to_string());
+            }
             i += 1;
             continue;
         }
@@ -1143,6 +1146,11 @@ fn shell_c(name: &str, rest: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
                     for (k, a) in params.iter().enumerate() {
                         match a.word.values.as_slice() {
                             [v] if !a.word.dynamic => {
+                                let v = if a.word.glob || a.word.alternatives {
+                                    format!("{}{v}", crate::word::PATTERN_VALUE)
+                                } else {
+                                    v.clone()
+                                };
                                 inner.vars.insert(k.to_string(), v.clone());
                                 if k > 0 {
                                     all.push(v.clone());
@@ -1154,8 +1162,22 @@ fn shell_c(name: &str, rest: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
                         }
                     }
                     if !all.is_empty() && all.len() + 1 == params.len() {
-                        inner.vars.insert("@".into(), all.join(" "));
-                        inner.vars.insert("*".into(), all.join(" "));
+                        // One pattern among them makes `$@` a pattern.
+                        let marked = all
+                            .iter()
+                            .any(|v| v.starts_with(crate::word::PATTERN_VALUE));
+                        let joined = all
+                            .iter()
+                            .map(|v| v.trim_start_matches(crate::word::PATTERN_VALUE))
+                            .collect::<Vec<_>>()
+                            .join(" ");
+                        let joined = if marked {
+                            format!("{}{joined}", crate::word::PATTERN_VALUE)
+                        } else {
+                            joined
+                        };
+                        inner.vars.insert("@".into(), joined.clone());
+                        inner.vars.insert("*".into(), joined);
                     }
                     // Several texts (a pattern spliced in by `find -exec`)
                     // are each possible code.
@@ -1289,9 +1311,9 @@ fn xargs(name: &str, rest: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
     // `echo`, `git ls-files`, through `grep`/`sort`/`head`); otherwise any
     // path at all, and the line is opaque.
     // Input known item by item (`echo a b | xargs rm`), not by pattern.
-    let exact = matches!(&sh.stdin, Some(crate::output::Printed::Paths(p)) if p.iter().all(|x| !crate::word::is_pattern(x)));
+    let exact = matches!(&sh.stdin, Some(crate::output::Printed::Paths(p)) if p.iter().all(|x| !crate::word::is_pattern(x) && !x.contains(char::is_whitespace)));
     let input: Vec<String> = match &sh.stdin {
-        Some(crate::output::Printed::Paths(p)) if !p.is_empty() => {
+        Some(crate::output::Printed::Paths(p)) => {
             if whole_lines {
                 p.clone()
             } else {
@@ -1305,26 +1327,42 @@ fn xargs(name: &str, rest: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
             fx.opaque(format!(
                 "`{name}` takes paths from an input only known at run time"
             ));
-            vec!["/**".into()]
+            Vec::new()
         }
     };
-    let items = Arg {
+    let known = matches!(&sh.stdin, Some(crate::output::Printed::Paths(_)));
+    // Unknown input: each item is a run-time word, bounded by nothing.
+    let unknown_item = |head: &str| Arg {
         word: crate::word::Expanded {
-            values: input.clone(),
-            dynamic: false,
-            glob: true,
-            bounds: Vec::new(),
-            alternatives: true,
+            dynamic: true,
+            bounds: crate::word::bound_of(head).into_iter().collect(),
+            ..crate::word::Expanded::default()
         },
+    };
+    let items = if !known {
+        unknown_item("")
+    } else {
+        Arg {
+            word: crate::word::Expanded {
+                values: input.clone(),
+                dynamic: false,
+                glob: false,
+                bounds: Vec::new(),
+                alternatives: true,
+            },
+        }
     };
     let mut cmd: Vec<Arg> = rest[i..]
         .iter()
         .map(|a| match (&placeholder, a.text()) {
+            (Some(ph), Some(t)) if t.contains(ph.as_str()) && !known => {
+                unknown_item(&t[..t.find(ph.as_str()).unwrap_or(0)])
+            }
             (Some(ph), Some(t)) if t.contains(ph.as_str()) => Arg {
                 word: crate::word::Expanded {
                     values: input.iter().flat_map(|v| substitute(t, ph, v)).collect(),
                     dynamic: false,
-                    glob: true,
+                    glob: false,
                     bounds: Vec::new(),
                     alternatives: true,
                 },
@@ -1414,7 +1452,7 @@ fn find_roots(rest: &[Arg]) -> usize {
 /// `ROOT/**`, or `ROOT/**/NAME` when a single positive `-name` narrows them
 /// (negations, `-o` and several names do not). A root only known at run
 /// time contributes its bound, or `/**` when nothing bounds it.
-pub(crate) fn find_matches(rest: &[Arg]) -> Vec<String> {
+pub(crate) fn find_matches(rest: &[Arg], vars: &crate::word::Vars) -> Vec<String> {
     let i = find_roots(rest);
     let mut roots: Vec<String> = Vec::new();
     for r in &rest[..i] {
@@ -1455,13 +1493,41 @@ pub(crate) fn find_matches(rest: &[Arg]) -> Vec<String> {
         }
         _ => None,
     };
+    // Looking at the tree, the matches are the files find will visit.
+    let cwd = vars
+        .get("PWD")
+        .filter(|_| vars.contains_key(crate::word::LOOK));
+    let max_depth = rest
+        .windows(2)
+        .find(|w| w[0].text() == Some("-maxdepth"))
+        .and_then(|w| w[1].text()?.parse::<usize>().ok());
+    let matcher = name.and_then(|n| hookgate_glob::Pattern::new(n, false).ok());
     roots
         .iter()
-        .map(|r| {
+        .flat_map(|r| {
             let r = r.trim_end_matches('/');
-            match name {
-                Some(n) => format!("{r}/**/{n}"),
-                None => format!("{r}/**"),
+            let r = if r.is_empty() { "/" } else { r };
+            let pattern = match name {
+                Some(n) => format!("{}/**/{n}", r.trim_end_matches('/')),
+                None => format!("{}/**", r.trim_end_matches('/')),
+            };
+            let Some(cwd) = cwd
+                .filter(|_| !r.contains(['*', '?', '[']) && (name.is_none() || matcher.is_some()))
+            else {
+                return vec![pattern];
+            };
+            let abs = crate::resolve(cwd, r);
+            match crate::fs::find(&abs, matcher.as_ref(), max_depth) {
+                // Shown as find prints them: under the root as written.
+                crate::fs::Found::Files(files) => files
+                    .into_iter()
+                    .map(|f| match f.strip_prefix(abs.trim_end_matches('/')) {
+                        Some(rel) => format!("{r}{rel}").replacen("//", "/", 1),
+                        None => f,
+                    })
+                    .collect(),
+                crate::fs::Found::Nothing => Vec::new(),
+                crate::fs::Found::TooMany => vec![pattern],
             }
         })
         .collect()
@@ -1471,7 +1537,7 @@ fn find(rest: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
     let i = find_roots(rest);
     // What find's actions touch: the matches under each root (`ROOT/**`
     // names the root itself too).
-    let matches = find_matches(rest);
+    let matches = find_matches(rest, &sh.vars);
     let mut j = i;
     while j < rest.len() {
         match rest[j].text().unwrap_or("") {
@@ -1508,7 +1574,7 @@ fn find(rest: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
                                         .flat_map(|f| substitute(t, "{}", f))
                                         .collect(),
                                     dynamic: false,
-                                    glob: true,
+                                    glob: false,
                                     bounds: Vec::new(),
                                     alternatives: true,
                                 },
@@ -1691,7 +1757,8 @@ fn git(rest: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
                 } else if p.has(&["--system"]) {
                     file(sh, fx, "/etc/gitconfig", Kind::Write);
                 } else {
-                    file(sh, fx, ".git/config", Kind::Write);
+                    // git's own writes to its directory are reported as `.git`.
+                    file(sh, fx, ".git", Kind::Write);
                 }
             }
         }
@@ -1980,8 +2047,8 @@ fn dd(rest: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
                 fx.opaque("dd operand only known at run time");
                 for b in &a.word.bounds {
                     match b.strip_prefix("of=") {
-                        Some("*") => file(sh, fx, "/**", Kind::Write),
-                        Some(t) => file(sh, fx, t, Kind::Write),
+                        Some("*") => bound(sh, fx, "/**", Kind::Write),
+                        Some(t) => bound(sh, fx, t, Kind::Write),
                         None => {}
                     }
                 }

@@ -88,7 +88,7 @@ pub(crate) fn command(args: &[Arg], vars: &Vars, stdin: Option<&Printed>) -> Pri
         "pwd" => vars
             .get("PWD")
             .map_or(Printed::Unknown, |p| Printed::Paths(vec![p.clone()])),
-        "find" => Printed::Paths(crate::model::find_matches(rest)),
+        "find" => Printed::Paths(crate::model::find_matches(rest, vars)),
         "fd" | "fdfind" => Printed::Paths(vec!["**".into()]),
         "basename" | "dirname" => {
             let pos: Vec<&Arg> = positional().collect();
@@ -125,6 +125,29 @@ pub(crate) fn command(args: &[Arg], vars: &Vars, stdin: Option<&Printed>) -> Pri
             }
             // `ls DIR` prints names relative to DIR: as arguments from the
             // working directory they are names in it (or files given).
+            let all = flags().any(|f| !f.starts_with("--") && (f.contains('a') || f.contains('A')));
+            let dir = match pos.as_slice() {
+                [] => vars.get("PWD").cloned(),
+                [one] => match (one.text(), vars.get("PWD")) {
+                    (Some(t), Some(cwd)) => Some(crate::resolve(cwd, t)),
+                    _ => None,
+                },
+                _ => None,
+            };
+            if let (Some(dir), true, false) = (dir, vars.contains_key(crate::word::LOOK), recursive)
+            {
+                if let crate::fs::Found::Files(files) = crate::fs::glob(&format!("{dir}/*")) {
+                    let mut names: Vec<String> = files
+                        .iter()
+                        .filter_map(|f| f.rsplit('/').next().map(str::to_string))
+                        .collect();
+                    if all {
+                        // Hidden names too: the pattern stands for them.
+                        names.push(".*".into());
+                    }
+                    return Printed::Paths(names);
+                }
+            }
             Printed::Paths(vec![if recursive { "**" } else { "*" }.into()])
         }
         "echo" => {

@@ -64,6 +64,10 @@ pub fn analyze(command: &str, opts: &Options) -> Effects {
         vars.insert("HOME".into(), h.clone());
     }
     vars.insert("PWD".into(), opts.cwd.clone());
+    if opts.look {
+        crate::fs::reset();
+        vars.insert(crate::word::LOOK.into(), String::new());
+    }
     let mut sh = Shell {
         cwd: Some(opts.cwd.clone()),
         also: Vec::new(),
@@ -197,16 +201,32 @@ fn walk<'a>(node: &'a Node, sh: &mut Shell<'a>, fx: &mut Effects) {
                     walk(s, &mut sub, fx);
                 }
             }
-            let fields: Vec<&String> = values.iter().flat_map(|v| v.values.iter()).collect();
+            // A glob word stands for the files it matches: the variable
+            // holds the pattern, marked as one.
+            let look = sh.vars.contains_key(crate::word::LOOK);
+            let mut fields: Vec<String> = Vec::new();
+            for v in &values {
+                for f in &v.values {
+                    let pattern = v.glob || v.alternatives;
+                    let found = match (&sh.cwd, look && v.glob && !v.dynamic) {
+                        (Some(cwd), true) => Some(crate::fs::glob(&resolve(cwd, f))),
+                        _ => None,
+                    };
+                    match found {
+                        Some(crate::fs::Found::Files(files)) if files.len() <= 64 => {
+                            fields.extend(files)
+                        }
+                        Some(crate::fs::Found::Nothing) => fields.push(f.clone()),
+                        _ if pattern => fields.push(format!("{}{f}", crate::word::PATTERN_VALUE)),
+                        _ => fields.push(f.clone()),
+                    }
+                }
+            }
             let dynamic = values.iter().any(|v| v.dynamic);
-            if fields.len() == 1 && !dynamic {
-                sh.vars.insert(var.clone(), fields[0].clone());
-                walk(body, sh, fx);
-                sh.vars.remove(var);
-            } else if !dynamic && !fields.is_empty() {
+            if !dynamic && !fields.is_empty() {
                 // Walk the body once per value (bounded by brace expansion).
                 for f in fields.iter().take(64) {
-                    sh.vars.insert(var.clone(), (*f).clone());
+                    sh.vars.insert(var.clone(), f.clone());
                     walk(body, sh, fx);
                 }
                 sh.vars.remove(var);
@@ -221,7 +241,10 @@ fn walk<'a>(node: &'a Node, sh: &mut Shell<'a>, fx: &mut Effects) {
                 // Bound by the words' patterns when each is bounded.
                 let bounds: Vec<&String> = values.iter().flat_map(|v| v.bounds.iter()).collect();
                 if bounds.len() == 1 && values.iter().all(|v| !v.dynamic || !v.bounds.is_empty()) {
-                    sh.vars.insert(var.clone(), bounds[0].clone());
+                    sh.vars.insert(
+                        var.clone(),
+                        format!("{}{}", crate::word::PATTERN_VALUE, bounds[0]),
+                    );
                 } else {
                     sh.vars.remove(var);
                 }
@@ -275,13 +298,18 @@ fn walk<'a>(node: &'a Node, sh: &mut Shell<'a>, fx: &mut Effects) {
 /// Files a path in the effects, relative to the shell's directory. A path
 /// under an unknown directory (after `cd $X`) is opaque.
 pub(crate) fn file(sh: &Shell<'_>, fx: &mut Effects, path: &str, kind: Kind) {
+    filed(sh, fx, path, kind);
+}
+
+/// [`file`], returning the absolute paths filed.
+fn filed(sh: &Shell<'_>, fx: &mut Effects, path: &str, kind: Kind) -> Vec<String> {
     // `""` names no file (the call fails with ENOENT).
     if matches!(
         path,
         "" | "/dev/null" | "/dev/stdout" | "/dev/stderr" | "/dev/stdin" | "/dev/tty" | "-"
     ) || path.starts_with("/dev/fd/")
     {
-        return;
+        return Vec::new();
     }
     let mut paths = match (&sh.cwd, path.starts_with('/')) {
         (_, true) => vec![resolve("/", path)],
@@ -291,19 +319,24 @@ pub(crate) fn file(sh: &Shell<'_>, fx: &mut Effects, path: &str, kind: Kind) {
                 "`{path}` is relative to a directory only known at run time"
             ));
             // Bounded by where the directory can be: anywhere.
-            vec![format!("/**/{path}")]
+            let b = format!("/**/{path}");
+            if kind != Kind::Read {
+                fx.bounds.insert(b.clone());
+            }
+            vec![b]
         }
     };
     if !path.starts_with('/') {
         paths.extend(sh.also.iter().map(|d| resolve(d, path)));
     }
-    for abs in paths {
+    for abs in &paths {
         match kind {
-            Kind::Read => fx.reads.insert(abs),
-            Kind::Write => fx.writes.insert(abs),
-            Kind::Delete => fx.deletes.insert(abs),
+            Kind::Read => fx.reads.insert(abs.clone()),
+            Kind::Write => fx.writes.insert(abs.clone()),
+            Kind::Delete => fx.deletes.insert(abs.clone()),
         };
     }
+    paths
 }
 
 /// What happens to a path.
@@ -317,6 +350,15 @@ pub enum Kind {
     Delete,
 }
 
+/// File a pattern that bounds a path only known at run time (recorded in
+/// [`Effects::bounds`] for writes and deletes).
+pub(crate) fn bound(sh: &Shell<'_>, fx: &mut Effects, pattern: &str, kind: Kind) {
+    let paths = filed(sh, fx, pattern, kind);
+    if kind != Kind::Read {
+        fx.bounds.extend(paths);
+    }
+}
+
 /// File every field of `arg` as `kind`. A dynamic word files the patterns
 /// that bound it (`/**`, anywhere, when nothing does), and a dynamic write
 /// or delete makes the line opaque.
@@ -326,15 +368,22 @@ pub(crate) fn arg_file(sh: &Shell<'_>, fx: &mut Effects, arg: &Arg, kind: Kind, 
             fx.opaque(format!("{what} target is only known at run time"));
         }
         if arg.word.bounds.is_empty() && kind != Kind::Read {
-            file(sh, fx, "/**", kind);
+            bound(sh, fx, "/**", kind);
         }
         for b in &arg.word.bounds {
-            file(sh, fx, b, kind);
+            bound(sh, fx, b, kind);
         }
         return;
     }
     for v in &arg.word.values {
-        file(sh, fx, v, kind);
+        let paths = filed(sh, fx, v, kind);
+        if arg.word.glob {
+            fx.globs.extend(paths);
+        } else if !arg.word.alternatives {
+            // Quoted text: `*`, `?` and `[` in it are part of the name.
+            fx.literals
+                .extend(paths.into_iter().filter(|p| p.contains(['*', '?', '['])));
+        }
     }
 }
 
@@ -413,6 +462,7 @@ fn command<'a>(
                         .collect(),
                     ..e
                 };
+                fx.assigns.insert(name.trim_end_matches('+').to_string());
                 assigned.push((name.trim_end_matches('+').to_string(), v));
             }
         }
@@ -482,6 +532,21 @@ pub(crate) fn run<'a>(args: &[Arg], sh: &mut Shell<'a>, fx: &mut Effects) {
     if args.is_empty() {
         return;
     }
+    // Pathname expansion, as bash does it before the command runs.
+    let looked: Vec<Arg>;
+    let args = if sh.vars.contains_key(crate::word::LOOK)
+        && args
+            .iter()
+            .any(|a| a.word.glob && !a.word.dynamic && !a.word.alternatives)
+    {
+        looked = args
+            .iter()
+            .flat_map(|a| pathname_expansion(a, sh))
+            .collect();
+        &looked[..]
+    } else {
+        args
+    };
     let Some(name) = args[0].text().map(str::to_string) else {
         fx.opaque("the command name is only known at run time");
         return;
@@ -535,6 +600,9 @@ pub(crate) fn run<'a>(args: &[Arg], sh: &mut Shell<'a>, fx: &mut Effects) {
         }
         "export" | "local" | "declare" | "typeset" | "readonly" => {
             for a in &args[1..] {
+                if let Some((k, _)) = a.word.values.first().and_then(|t| t.split_once('=')) {
+                    fx.assigns.insert(k.to_string());
+                }
                 if let Some((k, v)) = a.text().and_then(|t| t.split_once('=')) {
                     sh.vars.insert(k.to_string(), v.to_string());
                 }
@@ -554,8 +622,55 @@ pub(crate) fn run<'a>(args: &[Arg], sh: &mut Shell<'a>, fx: &mut Effects) {
                 None => fx.opaque("eval of text only known at run time"),
             }
         }
-        _ => model::apply(&base, args, sh, fx),
+        _ => {
+            if fx.commands.len() < 256 {
+                fx.commands.push(
+                    args.iter()
+                        .map(|a| a.text().unwrap_or("").to_string())
+                        .collect(),
+                );
+            }
+            model::apply(&base, args, sh, fx)
+        }
     }
+}
+
+/// A glob word as bash passes it on: the files it matches (in the form it
+/// was written, relative or absolute), itself as a plain name when nothing
+/// matches, or the pattern when there are too many to list.
+fn pathname_expansion(a: &Arg, sh: &Shell<'_>) -> Vec<Arg> {
+    if !a.word.glob || a.word.dynamic || a.word.alternatives {
+        return vec![a.clone()];
+    }
+    let Some(cwd) = sh.cwd.as_deref() else {
+        return vec![a.clone()];
+    };
+    let mut out = Vec::new();
+    for v in &a.word.values {
+        let abs = resolve(cwd, v);
+        match crate::fs::glob(&abs) {
+            crate::fs::Found::Files(files) => {
+                let prefix = format!("{}/", cwd.trim_end_matches('/'));
+                for f in files {
+                    let shown = if v.starts_with('/') {
+                        f
+                    } else {
+                        f.strip_prefix(&prefix).map(str::to_string).unwrap_or(f)
+                    };
+                    out.push(Arg::literal(&shown));
+                }
+            }
+            crate::fs::Found::Nothing => out.push(Arg::literal(v)),
+            crate::fs::Found::TooMany => out.push(Arg {
+                word: Expanded {
+                    values: vec![v.clone()],
+                    glob: true,
+                    ..Expanded::default()
+                },
+            }),
+        }
+    }
+    out
 }
 
 /// Analyse a command string run by `bash -c`, `eval`, `find -exec` etc.

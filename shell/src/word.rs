@@ -172,6 +172,14 @@ pub fn is_pattern(path: &str) -> bool {
     path.contains(['*', '?', '['])
 }
 
+/// Present in the variables when the analysis may look at the file system
+/// ([`crate::Options::look`]); not a name a shell variable can have.
+pub const LOOK: &str = "\u{0}look";
+
+/// Starts a variable's value that is a pattern (a loop over `*.html`, a
+/// path `find -exec` passes): expanding it yields a glob, even in quotes.
+pub const PATTERN_VALUE: char = '\u{1}';
+
 /// Stands for a dynamic part inside a field until bounds are computed.
 const MARK: char = '\u{0}';
 
@@ -233,25 +241,17 @@ pub(crate) fn expand_at<'a>(
     if synthesized {
         // The word the parser puts in `for x; do`.
         match vars.get("@") {
-            Some(v) => chars.extend(v.chars().map(|c| (c, true))),
+            Some(v) => match v.strip_prefix(PATTERN_VALUE) {
+                Some(p) => chars.extend(p.chars().map(|c| (c, false))),
+                None => chars.extend(v.chars().map(|c| (c, true))),
+            },
             None => {
                 dynamic = true;
                 chars.push((MARK, true));
             }
         }
     } else if parts.is_empty() {
-        if value == "\"$@\"" {
-            // The word the parser puts in `for x; do`.
-            match vars.get("@") {
-                Some(v) => chars.extend(v.chars().map(|c| (c, true))),
-                None => {
-                    dynamic = true;
-                    chars.push((MARK, true));
-                }
-            }
-        } else {
-            unquote(value, &mut q, &mut chars);
-        }
+        unquote(value, &mut q, &mut chars);
     }
     for p in parts.into_iter().filter(|_| !synthesized) {
         match &p.kind {
@@ -267,7 +267,10 @@ pub(crate) fn expand_at<'a>(
                 // the default would not (`IFS=_; c=rm_x; $c`).
                 let resplit = q == Quote::None && vars.contains_key("IFS");
                 match parameter(vars, param, op.as_deref(), arg.as_deref()).filter(|_| !resplit) {
-                    Some(v) => chars.extend(v.chars().map(|c| (c, q != Quote::None))),
+                    Some(v) => match v.strip_prefix(PATTERN_VALUE) {
+                        Some(pattern) => chars.extend(pattern.chars().map(|c| (c, false))),
+                        None => chars.extend(v.chars().map(|c| (c, q != Quote::None))),
+                    },
                     None => {
                         dynamic = true;
                         chars.push((MARK, true));
@@ -385,6 +388,12 @@ pub(crate) fn expand_at<'a>(
     }
 }
 
+/// The bound of a word whose text after `head` is only known at run time
+/// (`/tmp/x/` → `/tmp/x/**`, `a_` → `a_*`); `None` when `head` is empty.
+pub fn bound_of(head: &str) -> Option<String> {
+    bound(&format!("{head}{MARK}"))
+}
+
 /// A pattern covering every value of a field whose dynamic parts are
 /// marked: the directory of the static text before the first one, and all
 /// below it (`/tmp/x/$y` → `/tmp/x/**`, `a_$y` → `a_*`). `None` when the
@@ -404,6 +413,21 @@ fn bound(field: &str) -> Option<String> {
 /// plain values, defaults (`:-`, `-`, `:+`, `+`), and prefix/suffix removal
 /// with a literal text or the common `*/` and `/*` forms.
 fn parameter(vars: &Vars, param: &str, op: Option<&str>, arg: Option<&str>) -> Option<String> {
+    if let Some(pattern) = vars.get(param).and_then(|r| r.strip_prefix(PATTERN_VALUE)) {
+        // Operations on a pattern keep it a pattern.
+        let mut plain = Vars::new();
+        plain.insert(param.to_string(), pattern.to_string());
+        return parameter(&plain, param, op, arg).map(|v| format!("{PATTERN_VALUE}{v}"));
+    }
+    parameter_plain(vars, param, op, arg)
+}
+
+fn parameter_plain(
+    vars: &Vars,
+    param: &str,
+    op: Option<&str>,
+    arg: Option<&str>,
+) -> Option<String> {
     let value = vars.get(param);
     let literal = |a: &str| !a.contains(['$', '`', '*', '?', '[', '\\', '"', '\'']);
     let Some(op) = op else {

@@ -147,6 +147,7 @@ fn labelled_cases() {
     let opts = Options {
         cwd: "/r".into(),
         home: Some("/home/u".into()),
+        look: false,
     };
     let mut failures = Vec::new();
     let mut gaps = Vec::new();

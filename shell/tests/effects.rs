@@ -9,6 +9,7 @@ fn fx(cmd: &str) -> Effects {
         &Options {
             cwd: "/r".into(),
             home: Some("/home/u".into()),
+            look: false,
         },
     )
 }

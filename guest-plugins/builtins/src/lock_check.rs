@@ -116,10 +116,11 @@ pub fn validate(event: &Event, config: &Locks<'_>) -> Result<Vec<Finding>, Strin
         let holders = reservations::holders(&written, Mode::Exclusive)?;
         if holders.is_empty() {
             // Reservations cover the repository; paths outside it (absolute)
-            // are not leased.
+            // are not leased, nor are a shell command's patterns (`rm
+            // *.log` would lease every log file for the next quarter hour).
             let inside: Vec<String> = written
                 .iter()
-                .filter(|p| !p.starts_with('/'))
+                .filter(|p| !p.starts_with('/') && !event.is_pattern(p))
                 .cloned()
                 .collect();
             if config.auto_reserve && !inside.is_empty() {
@@ -148,6 +149,28 @@ pub fn validate(event: &Event, config: &Locks<'_>) -> Result<Vec<Finding>, Strin
                 Finding::deny("held", lines.join("\n"))
                     .with_paths(written.clone())
                     .with_docs("README.md#reservations"),
+            );
+        }
+    }
+    // A shell command whose target is only known at run time may write
+    // anywhere in its bound (`rm -rf src/$X` → `src/**`): another agent's
+    // reservation there is worth a warning, not a block.
+    if let Some(a) = hookgate_sdk::shell::current().filter(|a| !a.bounds.is_empty()) {
+        let holders = reservations::holders(&a.bounds, Mode::Exclusive)?;
+        if !holders.is_empty() {
+            let now = reservations::now_ms();
+            let lines: Vec<String> = holders.iter().map(|h| describe(h, now)).collect();
+            findings.push(
+                Finding::warn(
+                    "held-maybe",
+                    format!(
+                        "this command's target is only known when it runs, and it may write in {}, where another agent holds a reservation: {}. Name the exact files, or check with `hookgate locks`.",
+                        a.bounds.join(" "),
+                        lines.join("; ")
+                    ),
+                )
+                .with_paths(a.bounds.clone())
+                .with_docs("README.md#reservations"),
             );
         }
     }

@@ -13,13 +13,20 @@ pub fn validate(event: &Event, tier: &[Tier], write: bool) -> Result<Vec<Finding
         return Ok(Vec::new());
     }
     if write && (!event.writes.is_empty() || !event.deletes.is_empty()) {
-        return tiers::evaluate(tier, event.written_paths(), event.case_insensitive, "write");
+        return tiers::evaluate(
+            tier,
+            event.written_paths(),
+            event.case_insensitive,
+            event.command.is_some(),
+            "write",
+        );
     }
     if !write && !event.reads.is_empty() {
         return tiers::evaluate(
             tier,
             event.reads.iter().map(String::as_str),
             event.case_insensitive,
+            event.command.is_some(),
             "read",
         );
     }

@@ -35,11 +35,11 @@
 // The generated bindings name this crate by its public path.
 extern crate self as hookgate_sdk;
 
-/// The generated WIT bindings (`hookgate:plugin@0.1.1`, world `validator`).
+/// The generated WIT bindings (`hookgate:plugin@0.1.2`, world `validator`).
 #[allow(missing_docs)]
 pub mod bindings {
     wit_bindgen::generate!({
-        path: "../../wit/v0.1.1",
+        path: "../../wit/v0.1.2",
         world: "validator",
         pub_export_macro: true,
         export_macro_name: "__export_validator",
@@ -56,7 +56,7 @@ pub use hookgate_glob as glob;
 pub use wit_bindgen;
 
 /// The API version this SDK builds against.
-pub const API_VERSION: &str = "0.1.1";
+pub const API_VERSION: &str = "0.1.2";
 
 /// A validator. Implement it on a unit struct and export it with
 /// [`validator!`].
@@ -143,6 +143,19 @@ pub mod reservations {
     }
 }
 
+/// The host's analysis of the event's shell command (`hookgate effects`):
+/// what it could not settle, the commands it runs and the variables it
+/// sets. The files it writes, deletes and reads are already in the event's
+/// paths. Needs no grant.
+pub mod shell {
+    pub use crate::bindings::hookgate::plugin::shell::Analysis;
+
+    /// The analysis of the event's command; `None` when it has none.
+    pub fn current() -> Option<Analysis> {
+        crate::bindings::hookgate::plugin::shell::current()
+    }
+}
+
 /// Diagnostics that reach hookgate's log (never the agent).
 pub mod log {
     use crate::bindings::hookgate::plugin::host::{self, Level};
@@ -205,6 +218,14 @@ impl Finding {
 }
 
 impl Event {
+    /// Is `path` a glob pattern rather than one file? On a shell event a
+    /// path with glob characters is the pattern the command names or the
+    /// bound of a target only known at run time (`rm *.log`, `src/**`);
+    /// elsewhere paths are literal.
+    pub fn is_pattern(&self, path: &str) -> bool {
+        self.command.is_some() && path.chars().any(hookgate_glob::is_meta)
+    }
+
     /// Paths the event writes or deletes.
     pub fn written_paths(&self) -> impl Iterator<Item = &str> + Clone {
         self.writes

@@ -62,11 +62,15 @@ pub fn check(tiers: &[Tier]) -> Result<(), String> {
 }
 
 /// One finding per tier that matches any of `paths`, naming the matched
-/// paths. `verb` describes the access ("write", "read").
+/// paths. `verb` describes the access ("write", "read"). With `patterns`,
+/// a path holding glob characters is a pattern (a shell command's `rm
+/// *.pem`) and hits a tier when some path could match both; an overlap too
+/// complex to decide counts as a hit.
 pub fn evaluate<'a, I>(
     tiers: &[Tier],
     paths: I,
     case_insensitive: bool,
+    patterns: bool,
     verb: &str,
 ) -> Result<Vec<Finding>, String>
 where
@@ -78,7 +82,16 @@ where
         let hit: Vec<&str> = paths
             .clone()
             .into_iter()
-            .filter(|p| set.matches(p))
+            .filter(|p| {
+                if patterns && p.chars().any(hookgate_glob::is_meta) {
+                    match PatternSet::new(&[*p], case_insensitive) {
+                        Ok(q) => !matches!(hookgate_glob::overlap(&q, &set), Ok(None)),
+                        Err(_) => set.matches(p),
+                    }
+                } else {
+                    set.matches(p)
+                }
+            })
             .collect();
         if hit.is_empty() {
             continue;

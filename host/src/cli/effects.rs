@@ -1,4 +1,5 @@
-//! `hookgate effects [--cwd DIR] -- 'COMMAND'`: the shell analysis on its own.
+//! `hookgate effects [--cwd DIR] [--look] -- 'COMMAND'`: the shell analysis
+//! on its own.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -6,7 +7,7 @@ use std::process::ExitCode;
 use hookgate::paths::PathContext;
 use hookgate_shell::{analyze, Options};
 
-pub fn run(cwd: Option<&Path>, command: &str, json: bool) -> anyhow::Result<ExitCode> {
+pub fn run(cwd: Option<&Path>, command: &str, look: bool, json: bool) -> anyhow::Result<ExitCode> {
     let here = std::env::current_dir()?;
     let ctx = PathContext::new(cwd.unwrap_or(&here));
     let fx = analyze(
@@ -14,6 +15,7 @@ pub fn run(cwd: Option<&Path>, command: &str, json: bool) -> anyhow::Result<Exit
         &Options {
             cwd: ctx.cwd.display().to_string(),
             home: std::env::var("HOME").ok(),
+            look,
         },
     );
     // Paths as every validator sees them: repository-relative inside it.

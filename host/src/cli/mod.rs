@@ -84,6 +84,10 @@ enum Command {
         /// The shell's working directory (default: this one).
         #[arg(long)]
         cwd: Option<PathBuf>,
+        /// Look at the file system as the hook does: globs and `find` become
+        /// the files they match now (default: patterns stay patterns).
+        #[arg(long)]
+        look: bool,
         /// The command line, after `--`.
         #[arg(required = true, last = true)]
         command: Vec<String>,
@@ -242,8 +246,9 @@ pub fn main() -> ExitCode {
         Command::Demo { keep } => demo::run(keep),
         Command::Effects {
             ref cwd,
+            look,
             ref command,
-        } => effects::run(cwd.as_deref(), &command.join(" "), json),
+        } => effects::run(cwd.as_deref(), &command.join(" "), look, json),
         Command::Reserve {
             ref patterns,
             mode,

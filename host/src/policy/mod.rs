@@ -915,7 +915,10 @@ mod tests {
     #[test]
     fn default_policy_loads() {
         let p = load(&[Layer::builtin()]).unwrap();
-        assert_eq!(p.validators.len(), 3);
+        assert_eq!(p.validators.len(), 4);
+        assert_eq!(p.validators[3].name, "shell-write");
+        assert_eq!(p.validators[3].stage_for("no-verify"), Stage::Enforce);
+        assert_eq!(p.validators[3].stage_for("opaque"), Stage::Monitor);
         assert_eq!(p.validators[0].name, "lock-check");
         assert_eq!(p.validators[0].grants, ["reservations"]);
         assert_eq!(p.validators[1].name, "write-guard");
@@ -977,7 +980,7 @@ mod tests {
 
     #[test]
     fn layers_merge_by_validator_name() {
-        let over = layer("default_stage = \"monitor\"\n[[validator]]\nname = \"read-guard\"\nstage = \"warn\"\n[[validator]]\nname = \"write-guard\"\nenabled = false\n[[validator]]\nname = \"lock-check\"\nenabled = false\n");
+        let over = layer("default_stage = \"monitor\"\n[[validator]]\nname = \"read-guard\"\nstage = \"warn\"\n[[validator]]\nname = \"write-guard\"\nenabled = false\n[[validator]]\nname = \"lock-check\"\nenabled = false\n[[validator]]\nname = \"shell-write\"\nenabled = false\n");
         let p = load(&[Layer::builtin(), over]).unwrap();
         assert_eq!(p.validators.len(), 1);
         assert_eq!(p.validators[0].name, "read-guard");

@@ -5,14 +5,16 @@ use std::time::{Duration, Instant};
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Engine, ResourceLimiter, Store, Trap};
 
-use super::bindings::v0_1_1 as v1;
+use super::bindings::v0_1_2 as v1;
 use super::cache::{CacheError, CodeCache};
 use super::services::{Claim, SharedView, MAX_CLAIMS, MAX_CLAIM_PATHS};
 use super::FUEL_PER_MS;
 use crate::event::{Event, Finding, Kind, Outcome};
 use crate::presence::State;
 use crate::reservations::Mode;
-use v1::hookgate::plugin::{host as wit_host, reservations as wit_res, types as wit};
+use v1::hookgate::plugin::{
+    host as wit_host, reservations as wit_res, shell as wit_shell, types as wit,
+};
 
 /// Most findings one call may return.
 pub const MAX_FINDINGS: usize = 64;
@@ -76,6 +78,7 @@ pub struct GuestState {
     logs: Vec<String>,
     reservations: Option<SharedView>,
     claims: Vec<Claim>,
+    shell: Option<wit_shell::Analysis>,
 }
 
 const NOT_GRANTED: &str =
@@ -209,6 +212,26 @@ impl wit_host::Host for GuestState {
 
 impl wit::Host for GuestState {}
 
+impl wit_shell::Host for GuestState {
+    fn current(&mut self) -> Option<wit_shell::Analysis> {
+        self.shell.clone()
+    }
+}
+
+/// The event's shell analysis as the `shell` interface hands it out.
+fn shell_analysis(e: &Event) -> Option<wit_shell::Analysis> {
+    let a = e.shell.as_ref()?;
+    Some(wit_shell::Analysis {
+        opaque: a.opaque,
+        reasons: a.reasons.clone(),
+        unknown: a.unknown.clone(),
+        unbounded: a.unbounded,
+        bounds: a.bounds.clone(),
+        commands: a.commands.clone(),
+        assigns: a.assigns.clone(),
+    })
+}
+
 /// What a successful call produced.
 #[derive(Debug, Clone, Default)]
 pub struct GuestOutput {
@@ -313,6 +336,7 @@ impl LoadedGuest {
                 logs: Vec::new(),
                 reservations,
                 claims: Vec::new(),
+                shell: None,
             },
         );
         store.limiter(|s| s as &mut dyn ResourceLimiter);
@@ -368,6 +392,7 @@ impl LoadedGuest {
         let mut claims = Vec::new();
         let result = (|| {
             let mut store = self.store(limits, reservations)?;
+            store.data_mut().shell = shell_analysis(event);
             let ev = to_wit(event, raw_json);
             let out = match self.pre.instantiate(&mut store) {
                 Ok(inst) => inst.call_validate(&mut store, &ev, config),

@@ -325,6 +325,7 @@ mod tests {
             prompt: None,
             case_insensitive: false,
             raw_json: String::new(),
+            shell: None,
         }
     }
 
