@@ -34,6 +34,9 @@ pub use walk::analyze;
 pub const MAX_DEPTH: usize = 4;
 /// Longest command line analysed; longer ones are opaque.
 pub const MAX_COMMAND: usize = 64 * 1024;
+/// Deepest nesting of parentheses, braces and backquotes analysed (counted
+/// on the raw text); deeper lines are opaque.
+pub const MAX_NESTING: usize = 64;
 
 /// Where and how to analyse.
 #[derive(Debug, Clone, Default)]

@@ -8,7 +8,7 @@ use rable::{Node, NodeKind};
 use crate::model;
 use crate::output::{printed, Printed};
 use crate::word::{expand, Expanded, Vars};
-use crate::{resolve, Effects, Options, MAX_COMMAND, MAX_DEPTH};
+use crate::{resolve, Effects, Options, MAX_COMMAND, MAX_DEPTH, MAX_NESTING};
 
 /// Shell state that flows through a list: the working directory (`None`
 /// once it is unknown), variables and functions.
@@ -57,6 +57,29 @@ pub fn analyze(command: &str, opts: &Options) -> Effects {
     let mut fx = Effects::default();
     if command.len() > MAX_COMMAND {
         fx.opaque(format!("command is longer than {MAX_COMMAND} bytes"));
+        return fx;
+    }
+    if command.contains('\0') {
+        // A C string ends there: what runs depends on how the line reaches bash.
+        fx.opaque("command contains a NUL byte");
+        return fx;
+    }
+    // Parsing and walking deep nesting costs more than linear time; no
+    // command an agent writes nests this deep.
+    let mut depth = 0usize;
+    let mut deepest = 0usize;
+    for b in command.bytes() {
+        match b {
+            b'(' | b'{' | b'`' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b')' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    if deepest > MAX_NESTING {
+        fx.opaque(format!("command nests deeper than {MAX_NESTING} levels"));
         return fx;
     }
     let mut vars = Vars::new();

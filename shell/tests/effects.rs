@@ -317,4 +317,22 @@ fn hostile_input_is_opaque_not_a_panic() {
     }
     assert!(fx("echo 'unterminated").opaque);
     assert!(fx("f() { f; }; f").opaque, "recursion is bounded");
+    // What can't be read is opaque with a reason, never "writes nothing".
+    let huge = format!("echo {} > out.txt", "x".repeat(1 << 20));
+    let deep = format!("{}rm x{}", "$(".repeat(200), ")".repeat(200));
+    for cmd in [
+        huge.as_str(),
+        deep.as_str(),
+        "echo 'unterminated > f",
+        "rm \u{0} x",
+    ] {
+        let start = std::time::Instant::now();
+        let e = fx(cmd);
+        assert!(
+            e.opaque && !e.reasons.is_empty(),
+            "{:?}: {e:?}",
+            &cmd[..cmd.len().min(40)]
+        );
+        assert!(start.elapsed() < std::time::Duration::from_secs(2));
+    }
 }

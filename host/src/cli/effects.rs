@@ -30,10 +30,15 @@ pub fn run(cwd: Option<&Path>, command: &str, look: bool, json: bool) -> anyhow:
         "reasons": fx.reasons,
         "unknown": fx.unknown,
     });
-    if json {
-        println!("{out}");
+    let text = if json {
+        out.to_string()
     } else {
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        serde_json::to_string_pretty(&out)?
+    };
+    // A reader that stops early (`| head`) is not an error.
+    use std::io::Write as _;
+    match writeln!(std::io::stdout().lock(), "{text}") {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(ExitCode::SUCCESS),
     }
-    Ok(ExitCode::SUCCESS)
 }
