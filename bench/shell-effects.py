@@ -100,11 +100,11 @@ def confirmed(pred, entry):
     return any(covers(pred, s) for s in seen)
 
 
-def run(binary, entry):
+def run(binary, entry, look=False):
     env = dict(os.environ, HOME="/home/agent")
     t = time.perf_counter()
     p = subprocess.run(
-        [binary, "effects", "--json", "--cwd", entry["cwd"], "--", entry["cmd"]],
+        [binary, "effects", "--json", "--cwd", entry["cwd"]] + (["--look"] if look else []) + ["--", entry["cmd"]],
         capture_output=True,
         text=True,
         env=env,
@@ -133,6 +133,8 @@ def main():
     ap.add_argument("--corpus", default=CORPUS)
     ap.add_argument("--misses", type=int, default=15)
     ap.add_argument("--json", help="write per-command results here")
+    ap.add_argument("--look", action="store_true",
+                    help="pass --look: expand globs and find against the fixture tree, which must be built at its real paths (shell-effects.sh --tree does it)")
     a = ap.parse_args()
     if not os.path.exists(a.bin):
         print(f"building {a.bin}", file=sys.stderr)
@@ -164,7 +166,7 @@ def main():
     times = []
     results = []
     for e in entries:
-        pred, secs = run(a.bin, e)
+        pred, secs = run(a.bin, e, a.look)
         times.append(secs)
         uncovered = [t for t in e["write_paths"] if not any(covers(p, t) for p in pred["writes"])]
         # A created tree is also covered by a prediction inside it.
@@ -203,7 +205,7 @@ def main():
         results.append({"id": e["id"], "cmd": e["cmd"], "pred": pred, "uncovered": uncovered, "unconfirmed": bad})
 
     pct = lambda n, d: f"{100 * n / d:.1f}%" if d else "n/a"
-    print(f"hookgate effects on {len(entries)} real commands ({len(wrote)} wrote or tried to, {len(readonly)} only read)")
+    print(f"hookgate effects{' --look (on the fixture tree)' if a.look else ''} on {len(entries)} real commands ({len(wrote)} wrote or tried to, {len(readonly)} only read)")
     print(f"  write recall        {pct(truth_covered, truth_total)}  ({truth_covered}/{truth_total} truth write paths covered)")
     print(f"  write precision     {pct(pred_ok, pred_total)}  ({pred_ok}/{pred_total} predicted writes/deletes confirmed)")
     print(f"  path precision      {pct(path_written, path_covered)}  ({path_written}/{path_covered} tree paths under predictions really written)")

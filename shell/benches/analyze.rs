@@ -46,13 +46,16 @@ fn bench(c: &mut Criterion) {
     if cmds.is_empty() {
         return;
     }
-    c.bench_function(&format!("corpus: one pass over {} commands", cmds.len()), |b| {
-        b.iter(|| {
-            for cmd in &cmds {
-                black_box(analyze(black_box(cmd), &opts));
-            }
-        })
-    });
+    c.bench_function(
+        &format!("corpus: one pass over {} commands", cmds.len()),
+        |b| {
+            b.iter(|| {
+                for cmd in &cmds {
+                    black_box(analyze(black_box(cmd), &opts));
+                }
+            })
+        },
+    );
     // Per-command distribution.
     let mut per: Vec<f64> = cmds
         .iter()

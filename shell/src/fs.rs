@@ -113,14 +113,25 @@ pub fn glob(pattern: &str) -> Found {
 
 /// What `find ROOT` visits (ROOT itself and everything under it, hidden
 /// names too, symlinks not followed), keeping those whose name `name`
-/// matches when given, within `max_depth`. `root` is absolute.
-pub fn find(root: &str, name: Option<&Pattern>, max_depth: Option<usize>) -> Found {
-    if std::fs::symlink_metadata(root).is_err() {
+/// matches when given, of type `kind` (`'f'` files, `'d'` directories)
+/// when given, within `max_depth`. `root` is absolute.
+pub fn find(
+    root: &str,
+    name: Option<&Pattern>,
+    kind: Option<char>,
+    max_depth: Option<usize>,
+) -> Found {
+    let Ok(meta) = std::fs::symlink_metadata(root) else {
         return Found::Nothing;
-    }
+    };
+    let of_kind = |is_dir: bool| match kind {
+        Some('d') => is_dir,
+        Some('f') => !is_dir,
+        _ => true,
+    };
     let mut out = Vec::new();
     let base = root.rsplit('/').next().unwrap_or(root);
-    if name.is_none_or(|n| n.matches(base)) {
+    if name.is_none_or(|n| n.matches(base)) && of_kind(meta.is_dir()) {
         out.push(root.to_string());
     }
     let mut stack = vec![(root.to_string(), 0usize)];
@@ -136,7 +147,7 @@ pub fn find(root: &str, name: Option<&Pattern>, max_depth: Option<usize>) -> Fou
         };
         for (n, is_dir) in list {
             let path = format!("{}/{n}", dir.trim_end_matches('/'));
-            if name.is_none_or(|p| p.matches(&n)) {
+            if name.is_none_or(|p| p.matches(&n)) && of_kind(is_dir) {
                 out.push(path.clone());
                 if out.len() > MAX_MATCHES {
                     return Found::TooMany;
@@ -176,7 +187,7 @@ mod tests {
         assert_eq!(glob(&format!("{r}/*.tmp")), Found::Nothing);
         let py = Pattern::new("*.py", false).unwrap();
         assert_eq!(
-            find(&format!("{r}/src"), Some(&py), None),
+            find(&format!("{r}/src"), Some(&py), None, None),
             Found::Files(vec![
                 format!("{r}/src/.cache/y.py"),
                 format!("{r}/src/x.py")

@@ -1181,7 +1181,7 @@ fn shell_c(name: &str, rest: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
                     }
                     // Several texts (a pattern spliced in by `find -exec`)
                     // are each possible code.
-                    for code in codes.iter().take(8) {
+                    for code in codes.iter().take(crate::fs::MAX_MATCHES) {
                         nested(code, &format!("{name} -c"), &mut inner.clone(), fx);
                     }
                 }
@@ -1502,6 +1502,13 @@ pub(crate) fn find_matches(rest: &[Arg], vars: &crate::word::Vars) -> Vec<String
         .find(|w| w[0].text() == Some("-maxdepth"))
         .and_then(|w| w[1].text()?.parse::<usize>().ok());
     let matcher = name.and_then(|n| hookgate_glob::Pattern::new(n, false).ok());
+    // `-type f` / `-type d` (one type; `f,d` lists keep everything).
+    let kind = rest
+        .windows(2)
+        .find(|w| w[0].text() == Some("-type"))
+        .and_then(|w| w[1].text())
+        .filter(|t| matches!(*t, "f" | "d"))
+        .and_then(|t| t.chars().next());
     roots
         .iter()
         .flat_map(|r| {
@@ -1517,7 +1524,7 @@ pub(crate) fn find_matches(rest: &[Arg], vars: &crate::word::Vars) -> Vec<String
                 return vec![pattern];
             };
             let abs = crate::resolve(cwd, r);
-            match crate::fs::find(&abs, matcher.as_ref(), max_depth) {
+            match crate::fs::find(&abs, matcher.as_ref(), kind, max_depth) {
                 // Shown as find prints them: under the root as written.
                 crate::fs::Found::Files(files) => files
                     .into_iter()

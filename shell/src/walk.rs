@@ -237,7 +237,20 @@ fn walk<'a>(node: &'a Node, sh: &mut Shell<'a>, fx: &mut Effects) {
                     };
                     match found {
                         Some(crate::fs::Found::Files(files)) if files.len() <= 64 => {
-                            fields.extend(files)
+                            // In the form the word was written in.
+                            let prefix = sh
+                                .cwd
+                                .as_deref()
+                                .map(|c| format!("{}/", c.trim_end_matches('/')));
+                            fields.extend(files.into_iter().map(|abs| {
+                                match (&prefix, f.starts_with('/')) {
+                                    (Some(p), false) => abs
+                                        .strip_prefix(p.as_str())
+                                        .map(str::to_string)
+                                        .unwrap_or(abs),
+                                    _ => abs,
+                                }
+                            }))
                         }
                         Some(crate::fs::Found::Nothing) => fields.push(f.clone()),
                         _ if pattern => fields.push(format!("{}{f}", crate::word::PATTERN_VALUE)),

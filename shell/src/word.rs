@@ -298,7 +298,9 @@ pub(crate) fn expand_at<'a>(
                     crate::output::Printed::Paths(paths) if paths.len() == 1 => {
                         chars.extend(paths[0].chars().map(|c| (c, false)));
                     }
-                    crate::output::Printed::Paths(paths) if !paths.is_empty() => {
+                    crate::output::Printed::Paths(paths)
+                        if !paths.is_empty() && paths.len() <= MAX_BRACE_WORDS / 4 =>
+                    {
                         flush(&mut chars, &mut pieces);
                         pieces.push(Piece::Braces(paths));
                     }

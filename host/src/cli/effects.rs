@@ -18,9 +18,18 @@ pub fn run(cwd: Option<&Path>, command: &str, look: bool, json: bool) -> anyhow:
             look,
         },
     );
-    // Paths as every validator sees them: repository-relative inside it.
+    // Repository-relative inside it, as the command names them: symlinks
+    // are not followed here (`rm link` removes the link), while the hook
+    // resolves them so that no link leads around a guard.
+    let root = ctx.repo_root.as_ref().map(|r| format!("{}/", r.display()));
     let norm = |s: &std::collections::BTreeSet<String>| -> Vec<String> {
-        s.iter().map(|p| ctx.normalize(p)).collect()
+        s.iter()
+            .map(|p| match &root {
+                Some(r) if p == r.trim_end_matches('/') => ".".to_string(),
+                Some(r) => p.strip_prefix(r.as_str()).unwrap_or(p).to_string(),
+                None => p.clone(),
+            })
+            .collect()
     };
     let out = serde_json::json!({
         "writes": norm(&fx.writes),
