@@ -109,7 +109,8 @@ impl Verdict {
                 Outcome::Deny => d.deny.push(text),
                 Outcome::Ask => d.ask.push(text),
                 Outcome::Warn => {
-                    if f.would > Outcome::Warn {
+                    // Capped by its stage (not by a platform's ask_fallback).
+                    if f.would > Outcome::Warn && f.stage != crate::policy::Stage::Enforce {
                         text = format!(
                             "{text} [{} stage: would {}; allowed for now]",
                             f.stage, f.would
@@ -121,6 +122,30 @@ impl Verdict {
             }
         }
         d
+    }
+
+    /// Turn every effective `ask` into `to` (a platform that can't ask),
+    /// saying so in the finding, and recompute the decision.
+    pub fn degrade_asks(&mut self, to: Outcome) {
+        let mut any = false;
+        for f in &mut self.findings {
+            if f.effective == Outcome::Ask {
+                f.effective = to;
+                f.message = format!(
+                    "{} [needs a human's approval, which this platform can't ask for; ask_fallback = {to}]",
+                    f.message
+                );
+                any = true;
+            }
+        }
+        if any {
+            self.decision = self
+                .findings
+                .iter()
+                .map(|f| f.effective)
+                .max()
+                .unwrap_or(Outcome::Allow);
+        }
     }
 
     /// A verdict for a failure before any validator ran (bad payload, broken

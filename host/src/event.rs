@@ -179,6 +179,10 @@ pub struct Event {
     /// are already in `writes`, `deletes` and `reads`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shell: Option<crate::enrich::Enriched>,
+    /// The platform the payload looks like, when that is not the platform
+    /// named on the command line (recorded in the audit log).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sniffed: Option<String>,
 }
 
 /// One finding from a validator, as the host keeps it.

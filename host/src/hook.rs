@@ -88,6 +88,7 @@ pub fn normalize(
         case_insensitive: ctx.case_insensitive,
         raw_json: String::new(),
         shell: None,
+        sniffed: None,
     }
 }
 
@@ -154,7 +155,15 @@ pub fn handle(adapter: &dyn Adapter, input: &str, opts: &HookOptions) -> HookRes
         .unwrap_or_else(|| "PreToolUse".into());
     let process_cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
 
-    let parsed = adapter.parse(input, opts.event_flag.as_deref());
+    // The payload is read once: for the adapter, and to cross-check the
+    // platform named on the command line against its shape.
+    let mut sniffed = None;
+    let parsed = platform::json::object(input).and_then(|obj| {
+        sniffed = platform::sniff::platform(&obj)
+            .filter(|s| !platform::sniff::fits(adapter.name(), s))
+            .map(str::to_string);
+        adapter.parse_object(&obj, opts.event_flag.as_deref())
+    });
     let raw = match parsed {
         Ok(p) => p,
         Err(e) => {
@@ -224,6 +233,15 @@ pub fn handle(adapter: &dyn Adapter, input: &str, opts: &HookOptions) -> HookRes
     };
     ctx = ctx.with_case_fold(fold);
     let mut event = normalize(adapter.name(), raw, &ctx, opts.agent.as_deref());
+    event.sniffed = sniffed;
+    let mut diagnostics = Vec::new();
+    if let Some(s) = &event.sniffed {
+        diagnostics.push(format!(
+            "hookgate: payload looks like {s}'s, not {}'s; answering as {}",
+            adapter.name(),
+            adapter.name()
+        ));
+    }
     // The raw payload (a Write carries the whole file) is copied only for
     // validators whose policy grants it.
     if policy.validators.iter().any(|v| v.raw_json) {
@@ -233,7 +251,6 @@ pub fn handle(adapter: &dyn Adapter, input: &str, opts: &HookOptions) -> HookRes
     event.shell = crate::enrich::shell(&mut event, &ctx);
     phases.mark("normalize");
 
-    let mut diagnostics = Vec::new();
     // Every event is a heartbeat of its agent; the store also serves the
     // validators granted `reservations`.
     let rctx = Context {
@@ -308,6 +325,14 @@ pub fn handle(adapter: &dyn Adapter, input: &str, opts: &HookOptions) -> HookRes
         }
     };
     drop(view);
+    // A platform that can't ask gets what the policy says instead (before
+    // leases are taken: they are taken only if the action proceeds).
+    if !adapter.can_ask(&event.native_event) {
+        verdict.degrade_asks(match policy.ask_fallback {
+            policy::file::AskFallback::Warn => Outcome::Warn,
+            policy::file::AskFallback::Deny => Outcome::Deny,
+        });
+    }
     if let Some(lease) = &lease {
         if let Ok(mut l) = lease.lock() {
             diagnostics.extend(l.apply_claims(&event, &mut verdict));

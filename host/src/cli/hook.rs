@@ -74,6 +74,8 @@ pub fn run(platform: &str, opts: HookOptions) -> ExitCode {
     match result {
         Ok(Some(r)) => {
             let mut err = std::io::stderr().lock();
+            // The block reason first: Windsurf, Kiro and Codex read stderr.
+            let _ = err.write_all(r.answer.stderr.as_bytes());
             for d in &r.diagnostics {
                 let _ = writeln!(err, "{d}");
             }
@@ -83,7 +85,7 @@ pub fn run(platform: &str, opts: HookOptions) -> ExitCode {
             ExitCode::from(u8::try_from(r.answer.exit_code).unwrap_or(0))
         }
         Ok(None) => {
-            eprintln!("hookgate: no adapter for `{platform}` in this build yet; allowing");
+            eprintln!("hookgate: no adapter for `{platform}`; allowing");
             ExitCode::SUCCESS
         }
         Err(_) => {

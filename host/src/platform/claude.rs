@@ -1,4 +1,10 @@
-//! Claude Code's hook dialect (reference: hook-protocols.md §1).
+//! Claude Code's hook dialect (reference: hook-protocols.md §1), and the
+//! platforms that speak it: Codex CLI (§5), VS Code agent hooks (§6.2),
+//! Factory Droid (§7.4), Qwen Code (§7.5) and Kimi CLI (§7.8). They share
+//! the payload (`hook_event_name`, `session_id`, `tool_name`, `tool_input`;
+//! VS Code and Droid spell some fields in camelCase) and the answer
+//! (`hookSpecificOutput.permissionDecision`), and differ in tool names and
+//! in whether PreToolUse can ask.
 //!
 //! Answers are always exit 0 with either empty stdout (no opinion) or one JSON
 //! object; hookgate never exits 2, so an internal failure can never be taken
@@ -6,10 +12,158 @@
 
 use serde_json::{json, Map, Value};
 
+use super::json::{first_str, str_field, type_name};
+use super::tools::{apply, tool, Access, Tool};
 use super::{cap_text, Adapter, Answer, Decision, ParseError, RawEvent};
 use crate::event::{Kind, Outcome};
 
+/// A platform that speaks Claude Code's dialect.
+pub struct Dialect {
+    /// Its name on the command line.
+    pub name: &'static str,
+    /// What its tools do.
+    pub tools: &'static [Tool],
+    /// PreToolUse can ask the human (Codex answers `ask` by failing open).
+    pub asks: bool,
+}
+
 /// Claude Code.
+pub const CLAUDE: Dialect = Dialect {
+    name: "claude",
+    tools: CLAUDE_TOOLS,
+    asks: true,
+};
+
+/// OpenAI Codex CLI: `Bash` and `apply_patch`; PreToolUse cannot ask.
+pub const CODEX: Dialect = Dialect {
+    name: "codex",
+    tools: &[
+        tool(
+            &["Bash", "shell", "local_shell"],
+            Access::Shell,
+            &["command"],
+            true,
+        ),
+        tool(
+            &["apply_patch"],
+            Access::Patch,
+            &["command", "input", "patch"],
+            true,
+        ),
+    ],
+    asks: false,
+};
+
+/// VS Code agent hooks (Copilot Chat): VS Code's tool names.
+pub const VSCODE: Dialect = Dialect {
+    name: "vscode",
+    tools: &[
+        tool(
+            &[
+                "editFiles",
+                "createFile",
+                "insertEdit",
+                "replaceString",
+                "multiReplaceString",
+                "editNotebook",
+                "createDirectory",
+            ],
+            Access::Write,
+            &["filePath", "file_path", "path", "files", "dirPath"],
+            false,
+        ),
+        tool(
+            &["readFile", "listDirectory", "fileSearch", "textSearch"],
+            Access::Read,
+            &["filePath", "file_path", "path", "includePattern"],
+            false,
+        ),
+        tool(
+            &["runTerminalCommand", "runInTerminal", "run_in_terminal"],
+            Access::Shell,
+            &["command"],
+            true,
+        ),
+    ],
+    asks: true,
+};
+
+/// Factory Droid: `Execute`, `Create`, `Edit` (with `old_str`), `Read`.
+pub const DROID: Dialect = Dialect {
+    name: "droid",
+    tools: &[
+        tool(
+            &["Create", "Edit", "MultiEdit", "Write"],
+            Access::Write,
+            &["file_path", "filePath", "path"],
+            true,
+        ),
+        tool(
+            &["Read", "LS", "Glob", "Grep"],
+            Access::Read,
+            &["file_path", "filePath", "path"],
+            false,
+        ),
+        tool(&["Execute", "Bash"], Access::Shell, &["command"], true),
+    ],
+    asks: true,
+};
+
+/// Qwen Code (a Gemini CLI fork with Claude-style events).
+pub const QWEN: Dialect = Dialect {
+    name: "qwen",
+    tools: &[
+        tool(
+            &["write_file", "replace", "edit", "WriteFile", "Edit"],
+            Access::Write,
+            &["file_path", "absolute_path", "path"],
+            true,
+        ),
+        tool(
+            &[
+                "read_file",
+                "read_many_files",
+                "ReadFile",
+                "ReadManyFiles",
+                "glob",
+                "grep_search",
+                "list_directory",
+            ],
+            Access::Read,
+            &["file_path", "absolute_path", "paths", "path", "dir_path"],
+            false,
+        ),
+        tool(
+            &["run_shell_command", "Shell"],
+            Access::Shell,
+            &["command"],
+            true,
+        ),
+    ],
+    asks: true,
+};
+
+/// Kimi CLI: Claude's events and tool names.
+pub const KIMI: Dialect = Dialect {
+    name: "kimi",
+    tools: CLAUDE_TOOLS,
+    asks: true,
+};
+
+const CLAUDE_TOOLS: &[Tool] = &[
+    tool(
+        &["Write", "Edit", "MultiEdit"],
+        Access::Write,
+        &["file_path"],
+        true,
+    ),
+    tool(&["NotebookEdit"], Access::Write, &["notebook_path"], true),
+    tool(&["Read"], Access::Read, &["file_path"], true),
+    tool(&["Glob", "Grep"], Access::Read, &["path"], false),
+    tool(&["Bash"], Access::Shell, &["command"], true),
+];
+
+/// Claude Code (the dialect's reference platform).
 pub struct Claude;
 
 /// Claude caps hook strings at 10 000 characters; stay below.
@@ -27,55 +181,47 @@ fn kind_of(event: &str) -> Kind {
     }
 }
 
-fn str_field<'a>(o: &'a Map<String, Value>, key: &str) -> Result<Option<&'a str>, ParseError> {
-    match o.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
-        Some(other) => Err(ParseError::Shape(format!(
-            "`{key}` should be a string, found {}",
-            type_name(other)
-        ))),
-    }
-}
-
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
-fn required_path(input: &Map<String, Value>, tool: &str, key: &str) -> Result<String, ParseError> {
-    match str_field(input, key)? {
-        Some(p) if !p.trim().is_empty() => Ok(p.to_string()),
-        _ => Err(ParseError::Shape(format!(
-            "{tool} without `tool_input.{key}`"
-        ))),
-    }
-}
-
 impl Adapter for Claude {
     fn name(&self) -> &'static str {
-        "claude"
+        CLAUDE.name
     }
 
-    fn parse(&self, input: &str, event_flag: Option<&str>) -> Result<RawEvent, ParseError> {
-        if input.trim().is_empty() {
-            return Err(ParseError::Empty);
-        }
-        let value: Value =
-            serde_json::from_str(input).map_err(|e| ParseError::NotJson(e.to_string()))?;
-        let obj = value.as_object().ok_or_else(|| {
-            ParseError::Shape(format!(
-                "expected a JSON object, found {}",
-                type_name(&value)
-            ))
-        })?;
-        let native = match (str_field(obj, "hook_event_name")?, event_flag) {
+    fn parse_object(
+        &self,
+        obj: &Map<String, Value>,
+        event_flag: Option<&str>,
+    ) -> Result<RawEvent, ParseError> {
+        CLAUDE.parse_object(obj, event_flag)
+    }
+
+    fn answer(&self, native_event: &str, decision: &Decision) -> Answer {
+        CLAUDE.answer(native_event, decision)
+    }
+
+    fn can_ask(&self, native_event: &str) -> bool {
+        CLAUDE.can_ask(native_event)
+    }
+}
+
+impl Adapter for Dialect {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn can_ask(&self, native_event: &str) -> bool {
+        self.asks && native_event == "PreToolUse"
+    }
+
+    fn parse_object(
+        &self,
+        obj: &Map<String, Value>,
+        event_flag: Option<&str>,
+    ) -> Result<RawEvent, ParseError> {
+        // VS Code and Droid spell the common fields in camelCase.
+        let native = match (
+            first_str(obj, &["hook_event_name", "hookEventName"])?,
+            event_flag,
+        ) {
             (Some(e), _) => e.to_string(),
             (None, Some(f)) => f.to_string(),
             (None, None) => {
@@ -88,20 +234,20 @@ impl Adapter for Claude {
         let kind = kind_of(&native);
         let mut raw = RawEvent {
             kind: Some(kind),
-            session: str_field(obj, "session_id")?
+            session: first_str(obj, &["session_id", "sessionId"])?
                 .unwrap_or("unknown")
                 .to_string(),
-            subagent: str_field(obj, "agent_id")?.map(str::to_string),
+            subagent: first_str(obj, &["agent_id", "agentId"])?.map(str::to_string),
             cwd: str_field(obj, "cwd")?.map(str::to_string),
             ..RawEvent::default()
         };
         match kind {
             Kind::PreTool | Kind::PostTool => {
-                let tool = str_field(obj, "tool_name")?
+                let tool = first_str(obj, &["tool_name", "toolName"])?
                     .ok_or_else(|| ParseError::Shape(format!("{native} without `tool_name`")))?
                     .to_string();
                 let empty = Map::new();
-                let input = match obj.get("tool_input") {
+                let input = match obj.get("tool_input").or_else(|| obj.get("toolInput")) {
                     None | Some(Value::Null) => &empty,
                     Some(Value::Object(o)) => o,
                     Some(other) => {
@@ -111,32 +257,7 @@ impl Adapter for Claude {
                         )))
                     }
                 };
-                match tool.as_str() {
-                    "Write" | "Edit" | "MultiEdit" => {
-                        raw.writes.push(required_path(input, &tool, "file_path")?);
-                    }
-                    "NotebookEdit" => {
-                        raw.writes
-                            .push(required_path(input, &tool, "notebook_path")?)
-                    }
-                    "Read" => raw.reads.push(required_path(input, &tool, "file_path")?),
-                    "Glob" | "Grep" => {
-                        if let Some(p) = str_field(input, "path")?.filter(|p| !p.trim().is_empty())
-                        {
-                            raw.reads.push(p.to_string());
-                        }
-                    }
-                    "Bash" => {
-                        raw.command = Some(
-                            str_field(input, "command")?
-                                .ok_or_else(|| {
-                                    ParseError::Shape("Bash without `tool_input.command`".into())
-                                })?
-                                .to_string(),
-                        );
-                    }
-                    _ => {}
-                }
+                apply(self.tools, &tool, input, &mut raw)?;
                 raw.tool = Some(tool);
             }
             Kind::Prompt => raw.prompt = str_field(obj, "prompt")?.map(str::to_string),
@@ -147,66 +268,68 @@ impl Adapter for Claude {
     }
 
     fn answer(&self, native_event: &str, d: &Decision) -> Answer {
-        let join = |v: &[String]| cap_text(&v.join("\n"), MAX_TEXT);
-        let warn = (!d.warn.is_empty()).then(|| join(&d.warn));
-        let context = |event: &str, text: String| json!({"hookSpecificOutput": {"hookEventName": event, "additionalContext": text}});
-        let out: Option<Value> = match kind_of(native_event) {
-            Kind::PreTool if native_event == "PreToolUse" => match d.outcome {
-                Outcome::Deny | Outcome::Ask => {
-                    let (decision, reasons) = if d.outcome == Outcome::Deny {
-                        ("deny", &d.deny)
+        answer(native_event, d)
+    }
+}
+
+/// The dialect's answer.
+fn answer(native_event: &str, d: &Decision) -> Answer {
+    let join = |v: &[String]| cap_text(&v.join("\n"), MAX_TEXT);
+    let warn = (!d.warn.is_empty()).then(|| join(&d.warn));
+    let context = |event: &str, text: String| json!({"hookSpecificOutput": {"hookEventName": event, "additionalContext": text}});
+    let out: Option<Value> = match kind_of(native_event) {
+        Kind::PreTool if native_event == "PreToolUse" => match d.outcome {
+            Outcome::Deny | Outcome::Ask => {
+                let (decision, reasons) = if d.outcome == Outcome::Deny {
+                    ("deny", &d.deny)
+                } else {
+                    ("ask", &d.ask)
+                };
+                let mut hso = json!({
+                    "hookEventName": "PreToolUse",
+                    "permissionDecision": decision,
+                    "permissionDecisionReason": join(reasons),
+                });
+                if let Some(w) = warn {
+                    hso["additionalContext"] = Value::String(w);
+                }
+                Some(json!({ "hookSpecificOutput": hso }))
+            }
+            Outcome::Warn => warn.map(|w| context("PreToolUse", w)),
+            Outcome::Allow => None,
+        },
+        Kind::PostTool | Kind::Prompt | Kind::Stop => {
+            let event = native_event;
+            match d.outcome {
+                // PostToolUse, UserPromptSubmit and Stop block with a top-level decision.
+                Outcome::Deny => Some(json!({"decision": "block", "reason": join(&d.deny)})),
+                // None of these events can ask; the human sees the reason as context.
+                Outcome::Ask | Outcome::Warn => {
+                    let mut text: Vec<String> = d.ask.clone();
+                    text.extend(d.warn.iter().cloned());
+                    let text = cap_text(&text.join("\n"), MAX_TEXT);
+                    if matches!(event, "Stop" | "SubagentStop") {
+                        Some(json!({ "systemMessage": text }))
                     } else {
-                        ("ask", &d.ask)
-                    };
-                    let mut hso = json!({
-                        "hookEventName": "PreToolUse",
-                        "permissionDecision": decision,
-                        "permissionDecisionReason": join(reasons),
-                    });
-                    if let Some(w) = warn {
-                        hso["additionalContext"] = Value::String(w);
+                        Some(context(event, text))
                     }
-                    Some(json!({ "hookSpecificOutput": hso }))
                 }
-                Outcome::Warn => warn.map(|w| context("PreToolUse", w)),
                 Outcome::Allow => None,
-            },
-            Kind::PostTool | Kind::Prompt | Kind::Stop => {
-                let event = native_event;
-                match d.outcome {
-                    // PostToolUse, UserPromptSubmit and Stop block with a top-level decision.
-                    Outcome::Deny => Some(json!({"decision": "block", "reason": join(&d.deny)})),
-                    // None of these events can ask; the human sees the reason as context.
-                    Outcome::Ask | Outcome::Warn => {
-                        let mut text: Vec<String> = d.ask.clone();
-                        text.extend(d.warn.iter().cloned());
-                        let text = cap_text(&text.join("\n"), MAX_TEXT);
-                        if matches!(event, "Stop" | "SubagentStop") {
-                            Some(json!({ "systemMessage": text }))
-                        } else {
-                            Some(context(event, text))
-                        }
-                    }
-                    Outcome::Allow => None,
-                }
             }
-            Kind::SessionStart => {
-                let mut text: Vec<String> = d.deny.clone();
-                text.extend(d.ask.iter().cloned());
-                text.extend(d.warn.iter().cloned());
-                (!text.is_empty())
-                    .then(|| context("SessionStart", cap_text(&text.join("\n"), MAX_TEXT)))
-            }
-            // SessionEnd and unknown events cannot be influenced: answer nothing.
-            _ => None,
-        };
-        match out {
-            Some(v) => Answer {
-                stdout: format!("{v}\n"),
-                exit_code: 0,
-            },
-            None => Answer::silent(),
         }
+        Kind::SessionStart => {
+            let mut text: Vec<String> = d.deny.clone();
+            text.extend(d.ask.iter().cloned());
+            text.extend(d.warn.iter().cloned());
+            (!text.is_empty())
+                .then(|| context("SessionStart", cap_text(&text.join("\n"), MAX_TEXT)))
+        }
+        // SessionEnd and unknown events cannot be influenced: answer nothing.
+        _ => None,
+    };
+    match out {
+        Some(v) => Answer::json(&v),
+        None => Answer::silent(),
     }
 }
 

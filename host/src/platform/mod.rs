@@ -1,7 +1,18 @@
 //! Platform adapters: parse a platform's hook payload into a [`RawEvent`] and
-//! answer a [`Decision`] in that platform's exact dialect.
+//! answer a [`Decision`] in that platform's exact dialect
+//! (../shared/reference/hook-protocols.md). One module per dialect; the
+//! Claude dialect serves the platforms that copy it.
 
 pub mod claude;
+pub mod cline;
+pub mod copilot;
+pub mod cursor;
+pub mod gemini;
+pub mod json;
+pub mod patch;
+pub mod sniff;
+pub mod tools;
+pub mod windsurf;
 
 use crate::event::{Kind, Outcome};
 
@@ -60,10 +71,13 @@ pub struct Decision {
 }
 
 /// The process's answer to the platform.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Answer {
     /// Exactly what goes to stdout.
     pub stdout: String,
+    /// What goes to stderr before any diagnostics (the block reason of the
+    /// platforms that take it there).
+    pub stderr: String,
     /// Exit code.
     pub exit_code: i32,
 }
@@ -71,9 +85,29 @@ pub struct Answer {
 impl Answer {
     /// Exit 0, nothing on stdout: no opinion.
     pub fn silent() -> Answer {
+        Answer::default()
+    }
+
+    /// Exit 0 with one JSON object on stdout.
+    pub fn json(v: &serde_json::Value) -> Answer {
+        Answer {
+            stdout: format!("{v}\n"),
+            ..Answer::default()
+        }
+    }
+
+    /// Exit 2 with the reason on stderr and nothing on stdout: the only
+    /// block Windsurf and Kiro know.
+    pub fn exit2(reason: &str) -> Answer {
+        let reason = if reason.trim().is_empty() {
+            "blocked by hookgate"
+        } else {
+            reason
+        };
         Answer {
             stdout: String::new(),
-            exit_code: 0,
+            stderr: format!("{reason}\n"),
+            exit_code: 2,
         }
     }
 }
@@ -83,23 +117,50 @@ pub trait Adapter {
     /// Name on the command line.
     fn name(&self) -> &'static str;
     /// Parse a payload; `event_flag` is `--event`, used when the payload names none.
-    fn parse(&self, input: &str, event_flag: Option<&str>) -> Result<RawEvent, ParseError>;
-    /// Render a decision for `native_event`.
+    fn parse(&self, input: &str, event_flag: Option<&str>) -> Result<RawEvent, ParseError> {
+        self.parse_object(&json::object(input)?, event_flag)
+    }
+    /// Parse a payload already read as a JSON object (parsed once, also for
+    /// [`sniff::platform`]).
+    fn parse_object(
+        &self,
+        obj: &serde_json::Map<String, serde_json::Value>,
+        event_flag: Option<&str>,
+    ) -> Result<RawEvent, ParseError>;
+    /// Render a decision for `native_event`. An `ask` reaches here only
+    /// where [`Adapter::can_ask`] says the platform can ask.
     fn answer(&self, native_event: &str, decision: &Decision) -> Answer;
+    /// Can this event ask the human? Where it can't, the policy's
+    /// `ask_fallback` turns an ask into a warning or a denial first.
+    fn can_ask(&self, native_event: &str) -> bool {
+        let _ = native_event;
+        false
+    }
 }
 
 /// Platform names the CLI accepts (DESIGN §6).
 pub const PLATFORMS: &[&str] = &[
     "claude", "gemini", "cursor", "windsurf", "codex", "copilot", "vscode", "cline", "kiro",
-    "droid", "qwen",
+    "droid", "qwen", "kimi",
 ];
 
-/// The adapter for `name`, if this build has one.
+/// The adapter for `name`.
 pub fn adapter(name: &str) -> Option<Box<dyn Adapter>> {
-    match name {
-        "claude" => Some(Box::new(claude::Claude)),
-        _ => None,
-    }
+    Some(match name {
+        "claude" => Box::new(claude::CLAUDE),
+        "codex" => Box::new(claude::CODEX),
+        "vscode" => Box::new(claude::VSCODE),
+        "droid" => Box::new(claude::DROID),
+        "qwen" => Box::new(claude::QWEN),
+        "kimi" => Box::new(claude::KIMI),
+        "gemini" => Box::new(gemini::Gemini),
+        "cursor" => Box::new(cursor::Cursor),
+        "windsurf" => Box::new(windsurf::WINDSURF),
+        "kiro" => Box::new(windsurf::KIRO),
+        "copilot" => Box::new(copilot::Copilot),
+        "cline" => Box::new(cline::Cline),
+        _ => return None,
+    })
 }
 
 /// Cap text at `max` characters (platforms cap hook strings; Claude at 10 000).

@@ -25,6 +25,11 @@ pub struct PolicyFile {
     pub on_error: Option<Outcome>,
     /// Case folding of paths: `auto` (ask the file system), `on`, `off`.
     pub case_fold: Option<CaseFold>,
+    /// What an `ask` becomes where the platform cannot ask the human
+    /// (Codex, Cursor, Copilot, Windsurf, Kiro, Cline, and events other
+    /// than a pre-tool one): `warn` (default: the agent is told, the action
+    /// proceeds) or `deny`. Block tiers deny everywhere regardless.
+    pub ask_fallback: Option<AskFallback>,
     /// Audit log retention.
     pub audit: Option<AuditFile>,
     /// Reservation leases.
@@ -34,6 +39,17 @@ pub struct PolicyFile {
     /// Validators, in the order they run.
     #[serde(default)]
     pub validator: Vec<ValidatorFile>,
+}
+
+/// What an `ask` becomes where a platform cannot ask.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum AskFallback {
+    /// Tell the agent; the action proceeds.
+    #[default]
+    Warn,
+    /// Block the action.
+    Deny,
 }
 
 /// Case folding of paths.

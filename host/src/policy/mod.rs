@@ -293,6 +293,9 @@ pub struct Policy {
     pub on_error: Outcome,
     /// Case folding.
     pub case_fold: CaseFold,
+    /// What `ask` becomes where a platform cannot ask.
+    #[serde(default)]
+    pub ask_fallback: file::AskFallback,
     /// Audit retention.
     pub audit: AuditSettings,
     /// Reservation leases.
@@ -612,6 +615,7 @@ pub fn load(layers: &[Layer]) -> Result<Policy, PolicyError> {
     let mut default_stage = Stage::Warn;
     let mut on_error = Outcome::Allow;
     let mut case_fold = CaseFold::Auto;
+    let mut ask_fallback = file::AskFallback::Warn;
     let mut audit = AuditSettings::default();
     let mut reservations = ReservationSettings::default();
     let mut presence = PresenceSettings::default();
@@ -649,6 +653,7 @@ pub fn load(layers: &[Layer]) -> Result<Policy, PolicyError> {
         default_stage = f.default_stage.unwrap_or(default_stage);
         on_error = f.on_error.unwrap_or(on_error);
         case_fold = f.case_fold.unwrap_or(case_fold);
+        ask_fallback = f.ask_fallback.unwrap_or(ask_fallback);
         if let Some(a) = &f.audit {
             audit.retention_days = a.retention_days.unwrap_or(audit.retention_days);
             audit.max_events = a.max_events.unwrap_or(audit.max_events);
@@ -808,6 +813,7 @@ pub fn load(layers: &[Layer]) -> Result<Policy, PolicyError> {
         default_stage,
         on_error,
         case_fold,
+        ask_fallback,
         audit,
         reservations,
         presence,

@@ -326,6 +326,7 @@ mod tests {
             case_insensitive: false,
             raw_json: String::new(),
             shell: None,
+            sniffed: None,
         }
     }
 

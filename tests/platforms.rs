@@ -1,0 +1,214 @@
+//! Every platform's dialect through the real binary: each payload in
+//! `tests/fixtures/<platform>/NAME.json` (built from the documented shapes
+//! in ../shared/reference/hook-protocols.md) is answered under the default
+//! policy, and the exact stdout, stderr and exit code must equal
+//! `NAME.expect.json`. `BLESS=1 cargo test --test platforms` rewrites the
+//! expectations (review the diff: it is the contract with each platform).
+//!
+//! The cases cover allow, warn (CI config: a checkpoint tier in stage
+//! warn), ask (an agent's settings file: a checkpoint tier, degraded by
+//! `ask_fallback` where the platform can't ask) and deny (a secret written
+//! or read, through the edit, read and shell tools), plus each platform's
+//! prompt, turn-end and session events and its malformed inputs.
+
+mod common;
+
+use std::path::Path;
+
+use common::Repo;
+
+const PLATFORMS: &[&str] = &[
+    "gemini", "codex", "cursor", "windsurf", "kiro", "copilot", "cline", "vscode", "droid", "qwen",
+    "kimi",
+];
+
+fn fixtures(platform: &str) -> Vec<(String, std::path::PathBuf)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures")
+        .join(platform);
+    let mut out: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.extension().is_some_and(|x| x == "json")
+                && !p.to_string_lossy().ends_with(".expect.json")
+        })
+        .map(|p| (p.file_stem().unwrap().to_string_lossy().into_owned(), p))
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn every_platform_answers_in_its_dialect() {
+    let bless = std::env::var_os("BLESS").is_some();
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for platform in PLATFORMS {
+        // One repository per platform, with the agent's settings file and a
+        // CI workflow to touch.
+        let repo = Repo::new();
+        let root = repo.root.display().to_string();
+        for (name, path) in fixtures(platform) {
+            let payload = std::fs::read_to_string(&path)
+                .unwrap()
+                .replace("{{ROOT}}", &root);
+            let out = repo.run(&["hook", platform], &payload);
+            let got = serde_json::json!({
+                "exit": out.code,
+                "stdout": out.stdout.replace(&root, "{{ROOT}}"),
+                "stderr": out.stderr.replace(&root, "{{ROOT}}"),
+            });
+            let expect_path = path.with_extension("expect.json");
+            if bless {
+                std::fs::write(
+                    &expect_path,
+                    serde_json::to_string_pretty(&got).unwrap() + "\n",
+                )
+                .unwrap();
+                continue;
+            }
+            let want: serde_json::Value = match std::fs::read_to_string(&expect_path) {
+                Ok(t) => serde_json::from_str(&t).unwrap(),
+                Err(_) => {
+                    failures.push(format!("{platform}/{name}: no {}", expect_path.display()));
+                    continue;
+                }
+            };
+            if got != want {
+                failures.push(format!("{platform}/{name}:\n  want {want}\n  got  {got}"));
+            }
+            // Whatever the case, the answer is valid for the platform.
+            valid_for(platform, &name, &out, &mut failures);
+            checked += 1;
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {checked}:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// The rules of each dialect (reference §0.4, §10.4), checked on every
+/// answer independently of the expectations.
+fn valid_for(platform: &str, name: &str, out: &common::Out, failures: &mut Vec<String>) {
+    let mut bad = |m: &str| failures.push(format!("{platform}/{name}: {m}: {out:?}"));
+    let stdout = out.stdout.trim();
+    let one_object = || {
+        stdout.is_empty()
+            || serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(stdout).is_ok()
+    };
+    match platform {
+        "windsurf" | "kiro" => {
+            // Kiro: 1 is a warning shown to the user.
+            if !([0, 2].contains(&out.code) || platform == "kiro" && out.code == 1) {
+                bad("exit code other than 0 or 2");
+            }
+            if out.code == 2
+                && (out.stderr.trim().is_empty() || !stdout.is_empty() && platform == "windsurf")
+            {
+                bad("a block needs the reason on stderr");
+            }
+        }
+        "cline" => {
+            if out.code != 0 {
+                bad("Cline blocks on any non-zero exit");
+            }
+            let last = stdout.lines().last().unwrap_or("");
+            if !serde_json::from_str::<serde_json::Value>(last)
+                .is_ok_and(|v| v.get("cancel").is_some())
+            {
+                bad("the last line must be a JSON object with `cancel`");
+            }
+        }
+        _ => {
+            if out.code != 0 {
+                bad("must exit 0 (the decision is in JSON)");
+            }
+            if !one_object() {
+                bad("stdout must be empty or exactly one JSON object");
+            }
+        }
+    }
+    if platform == "gemini" && out.stderr.trim_start().starts_with('{') {
+        bad("Gemini reads stderr as the answer when stdout is empty: never JSON there");
+    }
+    if platform == "codex" {
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(stdout) {
+            for k in ["continue", "stopReason", "suppressOutput"] {
+                if v.get(k).is_some() {
+                    bad("Codex fails open on continue/stopReason/suppressOutput");
+                }
+            }
+            if v["hookSpecificOutput"]["permissionDecision"] == "deny"
+                && v["hookSpecificOutput"]["permissionDecisionReason"]
+                    .as_str()
+                    .is_none_or(str::is_empty)
+            {
+                bad("Codex ignores a deny without a reason");
+            }
+            if v["hookSpecificOutput"]["permissionDecision"] == "ask" {
+                bad("Codex fails open on ask");
+            }
+        }
+    }
+    if platform == "copilot" {
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(stdout) {
+            if v["permissionDecision"] == "deny"
+                && v["permissionDecisionReason"]
+                    .as_str()
+                    .is_none_or(str::is_empty)
+            {
+                bad("Copilot requires a reason with deny");
+            }
+        }
+    }
+}
+
+#[test]
+fn ask_fallback_deny_turns_a_checkpoint_into_a_block_where_asking_is_impossible() {
+    let repo = Repo::new();
+    repo.policy("version = 1\nask_fallback = \"deny\"\n");
+    let root = repo.root.display().to_string();
+    let payload = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../tests/fixtures/codex/pre_apply_patch_settings.json"),
+    )
+    .unwrap()
+    .replace("{{ROOT}}", &root);
+    let out = repo.run(&["hook", "codex"], &payload);
+    let v = out.json();
+    assert_eq!(
+        v["hookSpecificOutput"]["permissionDecision"], "deny",
+        "{out:?}"
+    );
+    assert!(v["hookSpecificOutput"]["permissionDecisionReason"]
+        .as_str()
+        .unwrap()
+        .contains("ask_fallback = deny"));
+    // Claude can ask: the same file is an ask there.
+    let out = repo.run(
+        &["hook", "claude"],
+        &repo.claude_payload("s", None, "Write", ".claude/settings.json"),
+    );
+    assert_eq!(out.decision().0, "ask", "{out:?}");
+}
+
+#[test]
+fn a_payload_from_another_platform_is_answered_as_named_and_recorded() {
+    let repo = Repo::new();
+    let root = repo.root.display().to_string();
+    let cursor = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/cursor/before_shell_ls.json"),
+    )
+    .unwrap()
+    .replace("{{ROOT}}", &root);
+    // Named gemini, shaped like Cursor's: a valid Gemini answer (here: none)
+    // and the mismatch on stderr and in the audit log.
+    let out = repo.run(&["hook", "gemini", "--event", "BeforeTool"], &cursor);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stderr.contains("looks like cursor's"), "{out:?}");
+}
