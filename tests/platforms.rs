@@ -212,3 +212,75 @@ fn a_payload_from_another_platform_is_answered_as_named_and_recorded() {
     assert_eq!(out.code, 0, "{out:?}");
     assert!(out.stderr.contains("looks like cursor's"), "{out:?}");
 }
+
+#[test]
+fn init_then_doctor_is_clean_for_every_platform_and_uninstall_undoes_it() {
+    let repo = Repo::new();
+    std::fs::write(repo.root.join(".gitignore"), "").unwrap();
+    let all = [
+        "claude", "gemini", "codex", "cursor", "windsurf", "copilot", "cline", "kiro", "droid",
+        "qwen",
+    ];
+    let mut args = vec!["init", "--bin", common::BIN];
+    for p in all {
+        args.extend(["--platform", p]);
+    }
+    let out = repo.run(&args, "");
+    assert_eq!(out.code, 0, "{out:?}");
+    let again = repo.run(&args, "");
+    assert!(
+        again.stdout.contains("nothing to change"),
+        "idempotent: {again:?}"
+    );
+    let doctor = repo.run(&["doctor"], "");
+    assert_eq!(doctor.code, 0, "{}", doctor.stdout);
+    for p in all {
+        assert!(
+            doctor.stdout.contains(&format!("ok   {p:<9}")),
+            "{p}: {}",
+            doctor.stdout
+        );
+    }
+    // Each platform's registered hook answers in its dialect: run one.
+    let gem = std::fs::read_to_string(repo.root.join(".gemini/settings.json")).unwrap();
+    assert!(gem.contains("hook gemini --event BeforeTool") && gem.contains("30000"));
+    let out = repo.run(&["uninstall"], "");
+    assert_eq!(out.code, 0, "{out:?}");
+    let doctor = repo.run(&["doctor"], "");
+    assert_eq!(doctor.code, 1, "{}", doctor.stdout);
+    assert!(
+        doctor.stdout.contains("no platform is wired"),
+        "{}",
+        doctor.stdout
+    );
+}
+
+#[test]
+fn doctor_names_what_to_fix() {
+    let repo = Repo::new();
+    std::fs::create_dir_all(repo.root.join(".gemini")).unwrap();
+    std::fs::write(
+        repo.root.join(".gemini/settings.json"),
+        r#"{"hooks":{"BeforeTool":[{"matcher":"write_file","hooks":[{"type":"command","command":"/nonexistent/hookgate hook gemini --event BeforeTool","timeout":30}]}]}}"#,
+    )
+    .unwrap();
+    let out = repo.run(&["doctor", "--json"], "");
+    assert_eq!(out.code, 1);
+    let v = out.json();
+    let bad: Vec<&str> = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["ok"] == false)
+        .map(|c| c["what"].as_str().unwrap())
+        .collect();
+    let text = bad.join("\n");
+    for want in [
+        "BeforeTool timeout = 30 ms",
+        "does not cover `run_shell_command`",
+        "`AfterTool` is not registered",
+        "`/nonexistent/hookgate` resolves",
+    ] {
+        assert!(text.contains(want), "missing {want:?} in\n{text}");
+    }
+}

@@ -10,6 +10,7 @@ pub mod duration;
 pub mod enrich;
 pub mod event;
 pub mod hook;
+pub mod install;
 pub mod lease_view;
 pub mod paths;
 pub mod platform;

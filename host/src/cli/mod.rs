@@ -3,6 +3,7 @@
 
 mod agents;
 mod demo;
+mod doctor;
 mod effects;
 mod explain;
 mod hook;
@@ -171,6 +172,30 @@ enum Command {
         /// Repository root (default: the current git work tree).
         #[arg(long)]
         dir: Option<PathBuf>,
+        /// Platforms to wire (repeatable; default: those found in the repository and the home directory).
+        #[arg(long = "platform")]
+        platforms: Vec<String>,
+    },
+    /// Take hookgate's hook entries out of the platforms' configuration.
+    Uninstall {
+        /// Show what would change, change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Repository root (default: the current git work tree).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Platforms (repeatable; default: all).
+        #[arg(long = "platform")]
+        platforms: Vec<String>,
+    },
+    /// Check each wired platform, the policy and the store; print what to fix.
+    Doctor {
+        /// Repository root (default: the current git work tree).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Platforms (repeatable; default: every platform with a configuration file).
+        #[arg(long = "platform")]
+        platforms: Vec<String>,
     },
     /// Play a short scene in a scratch git repository through the real event path.
     Demo {
@@ -242,7 +267,17 @@ pub fn main() -> ExitCode {
             dry_run,
             ref bin,
             ref dir,
-        } => init::run(&cli, dry_run, bin.clone(), dir.clone()),
+            ref platforms,
+        } => init::run(&cli, dry_run, bin.clone(), dir.clone(), platforms),
+        Command::Uninstall {
+            dry_run,
+            ref dir,
+            ref platforms,
+        } => init::uninstall(dry_run, dir.clone(), platforms),
+        Command::Doctor {
+            ref dir,
+            ref platforms,
+        } => doctor::run(dir.clone(), platforms, json),
         Command::Demo { keep } => demo::run(keep),
         Command::Effects {
             ref cwd,

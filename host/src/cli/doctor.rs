@@ -1,0 +1,85 @@
+//! `hookgate doctor`: checks each wired platform and the policy and store,
+//! and prints what to fix. Exit 0 when everything is in order, 1 otherwise.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use hookgate::install::doctor::{self, Check};
+use hookgate::install::{self, PLATFORMS};
+use hookgate::{paths, policy};
+
+pub fn run(dir: Option<PathBuf>, platforms: &[String], json: bool) -> anyhow::Result<ExitCode> {
+    let (root, named) = super::init::targets(dir, platforms)?;
+    // Named platforms, else every platform that has a configuration file.
+    let wirings: Vec<_> = if platforms.is_empty() {
+        PLATFORMS
+            .iter()
+            .filter(|w| install::path_of(w, &root).exists())
+            .collect()
+    } else {
+        named
+    };
+    let mut checks: Vec<Check> = Vec::new();
+    if wirings.is_empty() {
+        checks.push(Check {
+            platform: "hookgate".into(),
+            ok: false,
+            what: "no platform is wired in this repository".into(),
+            fix: Some("run `hookgate init`".into()),
+        });
+    }
+    for w in &wirings {
+        checks.extend(doctor::platform(w, &root));
+    }
+    // The policy loads and the store opens, as a hook here would find them.
+    let pol = policy::layers_for(Some(&root), None).and_then(|l| policy::load(&l));
+    checks.push(Check {
+        platform: "hookgate".into(),
+        ok: pol.is_ok(),
+        what: match &pol {
+            Ok(p) => format!("policy loads ({} validators)", p.validators.len()),
+            Err(e) => format!("policy does not load: {e}"),
+        },
+        fix: pol
+            .is_err()
+            .then(|| "run `hookgate policy check` and fix what it reports".into()),
+    });
+    let store = paths::default_store(Some(&root), &root);
+    let opened = hookgate::store::Store::open(&store);
+    checks.push(Check {
+        platform: "hookgate".into(),
+        ok: opened.is_ok(),
+        what: match &opened {
+            Ok(_) => format!("store opens ({})", store.display()),
+            Err(e) => format!("store does not open: {e}"),
+        },
+        fix: opened
+            .is_err()
+            .then(|| "check the permissions of the git directory".into()),
+    });
+    let bad = checks.iter().filter(|c| !c.ok).count();
+    if json {
+        println!("{}", serde_json::json!({"ok": bad == 0, "checks": checks}));
+    } else {
+        for c in &checks {
+            let mark = if c.ok { "ok  " } else { "FIX " };
+            println!("{mark} {:<9} {}", c.platform, c.what);
+            if let Some(f) = &c.fix {
+                println!("     {:<9} → {f}", "");
+            }
+        }
+        println!(
+            "{}",
+            if bad == 0 {
+                "all good".to_string()
+            } else {
+                format!("{bad} thing(s) to fix")
+            }
+        );
+    }
+    Ok(if bad == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
