@@ -45,43 +45,49 @@ fn every_platform_answers_in_its_dialect() {
     let bless = std::env::var_os("BLESS").is_some();
     let mut failures = Vec::new();
     let mut checked = 0;
-    for platform in PLATFORMS {
-        // One repository per platform, with the agent's settings file and a
-        // CI workflow to touch.
-        let repo = Repo::new();
-        let root = repo.root.display().to_string();
-        for (name, path) in fixtures(platform) {
-            let payload = std::fs::read_to_string(&path)
-                .unwrap()
-                .replace("{{ROOT}}", &root);
-            let out = repo.run(&["hook", platform], &payload);
-            let got = serde_json::json!({
-                "exit": out.code,
-                "stdout": out.stdout.replace(&root, "{{ROOT}}"),
-                "stderr": out.stderr.replace(&root, "{{ROOT}}"),
-            });
-            let expect_path = path.with_extension("expect.json");
-            if bless {
-                std::fs::write(
-                    &expect_path,
-                    serde_json::to_string_pretty(&got).unwrap() + "\n",
-                )
-                .unwrap();
-                continue;
+    // Under the default policy, and under one whose validator denies every
+    // event (to see each event's blocking channel: prompts, turn ends).
+    for (variant, deny_all) in [("expect", false), ("deny.expect", true)] {
+        for platform in PLATFORMS {
+            // One repository per platform.
+            let repo = Repo::new();
+            if deny_all {
+                repo.policy(&common::hostile_policy("deny", "enforce", "allow"));
             }
-            let want: serde_json::Value = match std::fs::read_to_string(&expect_path) {
-                Ok(t) => serde_json::from_str(&t).unwrap(),
-                Err(_) => {
-                    failures.push(format!("{platform}/{name}: no {}", expect_path.display()));
+            let root = repo.root.display().to_string();
+            for (name, path) in fixtures(platform) {
+                let payload = std::fs::read_to_string(&path)
+                    .unwrap()
+                    .replace("{{ROOT}}", &root);
+                let out = repo.run(&["hook", platform], &payload);
+                let got = serde_json::json!({
+                    "exit": out.code,
+                    "stdout": out.stdout.replace(&root, "{{ROOT}}"),
+                    "stderr": out.stderr.replace(&root, "{{ROOT}}"),
+                });
+                let expect_path = path.with_extension(format!("{variant}.json"));
+                if bless {
+                    std::fs::write(
+                        &expect_path,
+                        serde_json::to_string_pretty(&got).unwrap() + "\n",
+                    )
+                    .unwrap();
                     continue;
                 }
-            };
-            if got != want {
-                failures.push(format!("{platform}/{name}:\n  want {want}\n  got  {got}"));
+                let want: serde_json::Value = match std::fs::read_to_string(&expect_path) {
+                    Ok(t) => serde_json::from_str(&t).unwrap(),
+                    Err(_) => {
+                        failures.push(format!("{platform}/{name}: no {}", expect_path.display()));
+                        continue;
+                    }
+                };
+                if got != want {
+                    failures.push(format!("{platform}/{name}:\n  want {want}\n  got  {got}"));
+                }
+                // Whatever the case, the answer is valid for the platform.
+                valid_for(platform, &name, &out, &mut failures);
+                checked += 1;
             }
-            // Whatever the case, the answer is valid for the platform.
-            valid_for(platform, &name, &out, &mut failures);
-            checked += 1;
         }
     }
     assert!(
