@@ -290,3 +290,72 @@ fn doctor_names_what_to_fix() {
         assert!(text.contains(want), "missing {want:?} in\n{text}");
     }
 }
+
+#[test]
+fn bad_input_gets_each_platforms_fail_mode_and_a_valid_answer() {
+    let repo = Repo::new();
+    let root = repo.root.display().to_string();
+    // Truncated, empty, non-object, and future-schema payloads, per platform.
+    for platform in PLATFORMS {
+        let sample = fixtures(platform)
+            .into_iter()
+            .next()
+            .map(|(_, p)| {
+                std::fs::read_to_string(p)
+                    .unwrap()
+                    .replace("{{ROOT}}", &root)
+            })
+            .unwrap();
+        let truncated = &sample[..sample.len() / 2];
+        let future = sample.replacen(
+            '{',
+            "{\"schema_version\":99,\"unknown_field\":{\"x\":[1,2]},",
+            1,
+        );
+        for (what, input) in [
+            ("truncated", truncated),
+            ("empty", ""),
+            ("array", "[1,2]"),
+            ("future", future.as_str()),
+        ] {
+            let out = repo.run(&["hook", platform], input);
+            let mut failures = Vec::new();
+            valid_for(platform, what, &out, &mut failures);
+            assert!(failures.is_empty(), "{failures:?}");
+            if what != "future" {
+                // Fails open by default: no block, a message on stderr.
+                assert!(out.code == 0, "{platform} {what}: {out:?}");
+                assert!(
+                    out.stderr.contains("hookgate:"),
+                    "{platform} {what}: {out:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn a_50_mb_write_is_judged_like_any_other() {
+    let repo = Repo::new();
+    let big = "x".repeat(50 << 20);
+    let payload = serde_json::json!({
+        "session_id": "s", "cwd": repo.root, "hook_event_name": "PreToolUse",
+        "tool_name": "Write", "tool_input": {"file_path": ".env", "content": big},
+    })
+    .to_string();
+    let start = std::time::Instant::now();
+    let out = repo.run(&["hook", "claude"], &payload);
+    assert_eq!(out.decision().0, "deny", "{:?}", out.stderr);
+    let cursor = serde_json::json!({
+        "conversation_id": "c", "hook_event_name": "beforeReadFile", "workspace_roots": [repo.root],
+        "file_path": repo.root.join("deploy/key.pem"), "content": big,
+    })
+    .to_string();
+    let out = repo.run(&["hook", "cursor"], &cursor);
+    assert_eq!(
+        out.stdout, "{\"permission\":\"deny\"}\n",
+        "{:?}",
+        out.stderr
+    );
+    assert!(start.elapsed() < std::time::Duration::from_secs(20));
+}

@@ -172,3 +172,98 @@ pub fn cap_text(s: &str, max: usize) -> String {
     out.push('…');
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn json_value() -> impl Strategy<Value = serde_json::Value> {
+        use serde_json::Value;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            "\\PC{0,12}".prop_map(Value::String),
+            prop_oneof![
+                Just("PreToolUse"),
+                Just("BeforeTool"),
+                Just("preToolUse"),
+                Just("beforeReadFile"),
+                Just("pre_run_command"),
+                Just("apply_patch"),
+                Just("*** Begin Patch\n*** Add File: a\n*** End Patch"),
+                Just("write_file"),
+                Just("bash"),
+                Just("{\"command\":\"ls\"}"),
+                Just("Stop"),
+            ]
+            .prop_map(|s| Value::String(s.into())),
+        ];
+        leaf.prop_recursive(4, 64, 8, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::btree_map(
+                    prop_oneof![
+                        Just("hook_event_name".to_string()),
+                        Just("hookName".to_string()),
+                        Just("agent_action_name".to_string()),
+                        Just("tool_name".to_string()),
+                        Just("toolName".to_string()),
+                        Just("toolArgs".to_string()),
+                        Just("tool_input".to_string()),
+                        Just("tool_info".to_string()),
+                        Just("preToolUse".to_string()),
+                        Just("parameters".to_string()),
+                        Just("command".to_string()),
+                        Just("file_path".to_string()),
+                        Just("path".to_string()),
+                        Just("operations".to_string()),
+                        Just("workspace_roots".to_string()),
+                        "[a-z_]{1,8}"
+                    ],
+                    inner,
+                    0..6
+                )
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        /// Every adapter parses or refuses any JSON, and answers every
+        /// outcome validly: exit 0, 1 (Kiro's warning) or 2 (a Windsurf or
+        /// Kiro block), stdout empty, one JSON object, or Kiro's context text.
+        #[test]
+        fn every_adapter_parses_or_refuses_and_answers_validly(v in json_value()) {
+            let text = v.to_string();
+            for name in PLATFORMS {
+                let a = adapter(name).expect("every platform has an adapter");
+                let native = match a.parse(&text, Some("PreToolUse")) {
+                    Ok(raw) => raw.native_event,
+                    Err(_) => "PreToolUse".into(),
+                };
+                for outcome in [Outcome::Allow, Outcome::Warn, Outcome::Ask, Outcome::Deny] {
+                    let d = Decision { outcome, deny: vec!["d".into()], ask: vec!["a".into()], warn: vec!["w".into()] };
+                    let ans = a.answer(&native, &d);
+                    prop_assert!([0, 1, 2].contains(&ans.exit_code));
+                    if ans.exit_code != 0 {
+                        prop_assert!(matches!(*name, "windsurf" | "kiro"), "{name} exited {}", ans.exit_code);
+                        prop_assert!(!ans.stderr.trim().is_empty());
+                    }
+                    if !ans.stdout.is_empty() && *name != "kiro" {
+                        prop_assert!(serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&ans.stdout).is_ok(), "{name}: {}", ans.stdout);
+                    }
+                }
+            }
+        }
+
+        #[test]
+        fn arbitrary_text_never_panics_an_adapter(s in "\\PC{0,300}") {
+            for name in PLATFORMS {
+                let _ = adapter(name).expect("adapter").parse(&s, Some("PreToolUse"));
+            }
+            let _ = patch::parse(&s);
+        }
+    }
+}
