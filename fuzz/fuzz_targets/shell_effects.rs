@@ -12,6 +12,7 @@ fuzz_target!(|data: &[u8]| {
         &Options {
             cwd: "/repo/src".into(),
             home: Some("/home/u".into()),
+            look: false,
         },
     );
     for p in fx.writes.iter().chain(&fx.deletes).chain(&fx.reads) {

@@ -1345,10 +1345,8 @@ fn xargs(name: &str, rest: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
         Arg {
             word: crate::word::Expanded {
                 values: input.clone(),
-                dynamic: false,
-                glob: false,
-                bounds: Vec::new(),
                 alternatives: true,
+                ..crate::word::Expanded::default()
             },
         }
     };
@@ -1365,6 +1363,7 @@ fn xargs(name: &str, rest: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
                     glob: false,
                     bounds: Vec::new(),
                     alternatives: true,
+                    ..crate::word::Expanded::default()
                 },
             },
             _ => a.clone(),
@@ -1584,6 +1583,7 @@ fn find(rest: &[Arg], sh: &mut Shell<'_>, fx: &mut Effects) {
                                     glob: false,
                                     bounds: Vec::new(),
                                     alternatives: true,
+                                    ..crate::word::Expanded::default()
                                 },
                             },
                             _ => a.clone(),

@@ -59,6 +59,21 @@ pub fn analyze(command: &str, opts: &Options) -> Effects {
         fx.opaque(format!("command is longer than {MAX_COMMAND} bytes"));
         return fx;
     }
+    if command.contains("${ ")
+        || command.contains("${\t")
+        || command.contains("${\n")
+        || command.contains("${|")
+    {
+        // bash 5.3 runs `${ cmd; }` and `${| cmd; }` in the current shell;
+        // neither parser reads them.
+        fx.opaque("`${ …; }` command substitution (bash 5.3) is not analysed");
+        return fx;
+    }
+    // `N>&M-` moves a descriptor and `>&word-` is an ambiguous redirect;
+    // the parser drops the `-` (and the descriptor).
+    if moves_descriptor(command) {
+        fx.opaque("`N>&M-` (moving a descriptor) is not analysed");
+    }
     if command.contains('\0') {
         // A C string ends there: what runs depends on how the line reaches bash.
         fx.opaque("command contains a NUL byte");
@@ -223,6 +238,9 @@ fn walk<'a>(node: &'a Node, sh: &mut Shell<'a>, fx: &mut Effects) {
                     let mut sub = sh.clone();
                     walk(s, &mut sub, fx);
                 }
+                let refs: Vec<&Expanded> = values.iter().collect();
+                let mut sub = sh.clone();
+                leftovers(&refs, &mut sub, fx);
             }
             // A glob word stands for the files it matches: the variable
             // holds the pattern, marked as one.
@@ -319,14 +337,76 @@ fn walk<'a>(node: &'a Node, sh: &mut Shell<'a>, fx: &mut Effects) {
             walk(body, sh, fx);
         }
         NodeKind::Coproc { command, .. } => {
+            // rable reads `coproc X=1 cmd` with `X=1` as the command name.
+            fx.opaque("`coproc` runs a command beside the shell");
             let mut sub = sh.clone();
             walk(command, &mut sub, fx);
         }
         NodeKind::Negation { pipeline } | NodeKind::Time { pipeline, .. } => walk(pipeline, sh, fx),
-        NodeKind::ArithmeticCommand { redirects, .. }
-        | NodeKind::ConditionalExpr { redirects, .. } => redirect_all(redirects, sh, fx),
+        NodeKind::ArithmeticCommand {
+            redirects,
+            raw_content,
+            ..
+        } => {
+            redirect_all(redirects, sh, fx);
+            // `(( $(cmd) ))` runs cmd.
+            if raw_content.contains("$(") || raw_content.contains('`') {
+                let mut sub = sh.clone();
+                nested(
+                    &format!(": {raw_content}"),
+                    "an arithmetic command",
+                    &mut sub,
+                    fx,
+                );
+            }
+        }
+        NodeKind::ConditionalExpr { body, redirects } => {
+            redirect_all(redirects, sh, fx);
+            // `[[ $(cmd) ]]`: the terms are raw text; their substitutions run.
+            let mut terms = Vec::new();
+            cond_terms(body, &mut terms);
+            for t in terms {
+                if t.contains("$(") || t.contains('`') {
+                    let mut sub = sh.clone();
+                    nested(&format!(": {t}"), "a [[ ]] test", &mut sub, fx);
+                }
+            }
+        }
         NodeKind::Redirect { .. } | NodeKind::HereDoc { .. } => redirect(node, sh, fx),
         NodeKind::Empty | NodeKind::Comment { .. } => {}
+        _ => {}
+    }
+}
+
+/// Does the line hold `>&word-` or `<&word-`?
+fn moves_descriptor(command: &str) -> bool {
+    command.match_indices('&').any(|(i, _)| {
+        i > 0 && matches!(command.as_bytes()[i - 1], b'>' | b'<') && {
+            let rest = command[i + 1..].trim_start();
+            let word: &str = rest
+                .split(|c: char| c.is_whitespace() || ";|&<>()".contains(c))
+                .next()
+                .unwrap_or("");
+            word.len() > 1 && word.ends_with('-')
+        }
+    })
+}
+
+/// The raw terms of a `[[ ]]` expression.
+fn cond_terms<'a>(node: &'a Node, out: &mut Vec<&'a str>) {
+    match &node.kind {
+        NodeKind::CondTerm { value, .. } => out.push(value),
+        NodeKind::UnaryTest { operand, .. } | NodeKind::CondNot { operand } => {
+            cond_terms(operand, out)
+        }
+        NodeKind::BinaryTest { left, right, .. }
+        | NodeKind::CondAnd { left, right }
+        | NodeKind::CondOr { left, right } => {
+            cond_terms(left, out);
+            cond_terms(right, out);
+        }
+        NodeKind::CondParen { inner } => cond_terms(inner, out),
+        NodeKind::Word { value, .. } => out.push(value),
         _ => {}
     }
 }
@@ -455,6 +535,10 @@ fn redirect<'a>(node: &'a Node, sh: &mut Shell<'a>, fx: &mut Effects) {
         let mut sub = sh.clone();
         walk(s, &mut sub, fx);
     }
+    {
+        let mut sub = sh.clone();
+        leftovers(&[&t], &mut sub, fx);
+    }
     let text = t.single().unwrap_or("");
     let kind = match op.as_str() {
         ">" | ">|" | ">>" | "&>" | "&>>" => Some(Kind::Write),
@@ -513,6 +597,15 @@ fn command<'a>(
         // Command substitutions run in a subshell before the command.
         let mut sub = sh.clone();
         walk(s, &mut sub, fx);
+    }
+    {
+        let words: Vec<&Expanded> = args
+            .iter()
+            .map(|a| &a.word)
+            .chain(assigned.iter().map(|(_, e)| e))
+            .collect();
+        let mut sub = sh.clone();
+        leftovers(&words, &mut sub, fx);
     }
     redirect_all(redirects, sh, fx);
     if args.is_empty() {
@@ -707,6 +800,27 @@ fn pathname_expansion(a: &Arg, sh: &Shell<'_>) -> Vec<Arg> {
         }
     }
     out
+}
+
+/// What expansion could not take in: code the parser left as text (analysed
+/// as code) and readings it can't trust (opaque).
+fn leftovers(words: &[&Expanded], sh: &mut Shell<'_>, fx: &mut Effects) {
+    for w in words {
+        for r in &w.suspect {
+            fx.opaque(r.clone());
+        }
+        for code in &w.raw_code {
+            // What it runs is found; how the line around it reads is the
+            // parser's guess (another parser reads it differently).
+            fx.opaque("the parser left a command substitution as text");
+            nested(
+                &format!(": {code}"),
+                "a substitution the parser left as text",
+                sh,
+                fx,
+            );
+        }
+    }
 }
 
 /// Analyse a command string run by `bash -c`, `eval`, `find -exec` etc.

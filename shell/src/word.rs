@@ -31,6 +31,13 @@ pub struct Expanded {
     /// The values are alternatives for one field (patterns a placeholder
     /// may stand for), not separate fields as brace expansion makes.
     pub alternatives: bool,
+    /// Text the parser left literal although it holds command-substitution
+    /// syntax that bash runs (`$(…)` nested three deep, a `$(…)` in
+    /// `${x:-…}`): the caller analyses it as code.
+    pub raw_code: Vec<String>,
+    /// Why the parser's reading of this word can't be trusted (the line is
+    /// then opaque); found by differential fuzzing against brush-parser.
+    pub suspect: Vec<String>,
 }
 
 impl Expanded {
@@ -207,6 +214,7 @@ pub(crate) fn expand_at<'a>(
     let mut chars: Vec<(char, bool)> = Vec::new();
     let mut pieces: Vec<Piece> = Vec::new();
     let mut dynamic = false;
+    let mut raw_code: Vec<String> = Vec::new();
     let flush = |chars: &mut Vec<(char, bool)>, pieces: &mut Vec<Piece>| {
         if !chars.is_empty() {
             // Keep quoting per character by splitting runs.
@@ -251,11 +259,19 @@ pub(crate) fn expand_at<'a>(
             }
         }
     } else if parts.is_empty() {
+        if holds_code(value, q) {
+            raw_code.push(value.clone());
+        }
         unquote(value, &mut q, &mut chars);
     }
     for p in parts.into_iter().filter(|_| !synthesized) {
         match &p.kind {
-            NodeKind::WordLiteral { value } => unquote(value, &mut q, &mut chars),
+            NodeKind::WordLiteral { value } => {
+                if holds_code(value, q) {
+                    raw_code.push(value.clone());
+                }
+                unquote(value, &mut q, &mut chars)
+            }
             NodeKind::AnsiCQuote { decoded, .. } => {
                 chars.extend(decoded.chars().map(|c| (c, true)));
             }
@@ -263,6 +279,9 @@ pub(crate) fn expand_at<'a>(
                 chars.extend(inner.chars().map(|c| (c, true)));
             }
             NodeKind::ParamExpansion { param, op, arg } => {
+                if let Some(a) = arg.as_deref().filter(|a| holds_code(a, Quote::None)) {
+                    raw_code.push(a.to_string());
+                }
                 // With `IFS` changed, an unquoted expansion splits where
                 // the default would not (`IFS=_; c=rm_x; $c`).
                 let resplit = q == Quote::None && vars.contains_key("IFS");
@@ -381,13 +400,98 @@ pub(crate) fn expand_at<'a>(
     if unbounded || !dynamic {
         bounds.clear();
     }
+    let mut suspect = Vec::new();
+    if swallowed(value) {
+        suspect.push(format!(
+            "the parser read `{}` as one word; bash splits it",
+            value.chars().take(40).collect::<String>()
+        ));
+    }
+    if value.contains('`') && value.contains('\\') {
+        suspect.push("backquotes with backslashes inside are read differently by bash".into());
+    }
     Expanded {
         values,
         dynamic,
         glob,
         bounds,
         alternatives: false,
+        raw_code,
+        suspect,
     }
+}
+
+/// Does the text hold command-substitution syntax outside single quotes
+/// (`$(`, `` ` ``, and unquoted `<(`/`>(`), starting in quote state `q`?
+fn holds_code(text: &str, q: Quote) -> bool {
+    let mut q = q;
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match (q, b[i]) {
+            (Quote::Single, b'\'') => q = Quote::None,
+            (Quote::Single, _) => {}
+            (_, b'\\') => i += 1,
+            (Quote::None, b'\'') => q = Quote::Single,
+            (Quote::None, b'"') => q = Quote::Double,
+            (Quote::Double, b'"') => q = Quote::None,
+            (_, b'`') => return true,
+            (_, b'$') if b.get(i + 1) == Some(&b'(') => return true,
+            (Quote::None, b'<' | b'>') if b.get(i + 1) == Some(&b'(') => return true,
+            _ => {}
+        }
+        i += 1;
+    }
+    false
+}
+
+/// A word the parser swallowed past where bash ends it: a `NAME[` (an
+/// array subscript as rable sees it) at the start of the word or after an
+/// unquoted blank, with a blank or an operator character before its `]`.
+/// A word bash reads never holds an unquoted blank, so this is rable
+/// reading on past the word's end.
+fn swallowed(value: &str) -> bool {
+    let b = value.as_bytes();
+    let mut q = Quote::None;
+    let mut i = 0;
+    let mut word_start = true;
+    while i < b.len() {
+        let c = b[i];
+        match (q, c) {
+            (Quote::Single, b'\'') => q = Quote::None,
+            (Quote::Single, _) => {}
+            (Quote::Double, b'"') => q = Quote::None,
+            (Quote::Double, b'\\') | (Quote::None, b'\\') => i += 1,
+            (Quote::Double, _) => {}
+            (Quote::None, b'\'') => q = Quote::Single,
+            (Quote::None, b'"') => q = Quote::Double,
+            (Quote::None, c) if word_start && (c.is_ascii_alphabetic() || c == b'_') => {
+                let mut j = i;
+                while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'_') {
+                    j += 1;
+                }
+                if b.get(j) == Some(&b'[') {
+                    let end = b[j + 1..]
+                        .iter()
+                        .position(|&x| x == b']')
+                        .map_or(b.len(), |k| j + 1 + k);
+                    if b[j + 1..end]
+                        .iter()
+                        .any(|&x| x.is_ascii_whitespace() || b";|&<>()".contains(&x))
+                    {
+                        return true;
+                    }
+                }
+                word_start = false;
+                i = j;
+                continue;
+            }
+            _ => {}
+        }
+        word_start = q == Quote::None && c.is_ascii_whitespace();
+        i += 1;
+    }
+    false
 }
 
 /// The bound of a word whose text after `head` is only known at run time

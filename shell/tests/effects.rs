@@ -336,3 +336,25 @@ fn hostile_input_is_opaque_not_a_panic() {
         assert!(start.elapsed() < std::time::Duration::from_secs(2));
     }
 }
+
+/// The lines where the differential fuzz target found rable reading bash
+/// differently (fuzz/regressions/shell_parsers/rable-*, bash rejects the
+/// `rable-lax-*` ones) are opaque: the analysis never trusts a reading
+/// another parser disputes.
+#[test]
+fn parser_disagreements_found_by_fuzzing_are_opaque() {
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/regressions/shell_parsers");
+    let mut n = 0;
+    for e in std::fs::read_dir(&dir).unwrap().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if !name.starts_with("rable-") || name.starts_with("rable-lax-") {
+            continue;
+        }
+        let text = String::from_utf8_lossy(&std::fs::read(e.path()).unwrap()).into_owned();
+        let fx = fx(&text);
+        assert!(fx.opaque, "{name}: {text:?} -> {fx:?}");
+        n += 1;
+    }
+    assert!(n >= 8, "only {n} reproducers found in {}", dir.display());
+}
