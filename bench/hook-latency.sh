@@ -66,11 +66,15 @@ payload() { # $1 = tool name, $2 = tool_input JSON
   printf '{"session_id":"bench","transcript_path":"/tmp/x.jsonl","cwd":"%s","permission_mode":"default","hook_event_name":"PreToolUse","tool_name":"%s","tool_input":%s,"tool_use_id":"toolu_1"}\n' "$SCRATCH" "$1" "$2"
 }
 EDIT="$SCRATCH/edit.json"; READ="$SCRATCH/read.json"; BASH_P="$SCRATCH/bash.json"; SED_P="$SCRATCH/sed.json"
+GEMINI_P="$SCRATCH/gemini.json"; CODEX_P="$SCRATCH/codex.json"
 payload Edit "{\"file_path\":\"$SCRATCH/src/lib.rs\",\"old_string\":\"a\",\"new_string\":\"b\"}" >"$EDIT"
 payload Read "{\"file_path\":\"$SCRATCH/src/lib.rs\"}" >"$READ"
 payload Bash '{"command":"grep -rn TODO src | sort -u > /tmp/todo.txt && echo \"$(wc -l < /tmp/todo.txt) todos\" 2>&1 | tee -a notes.md"}' >"$BASH_P"
 # A shell edit: its file goes through lock-check and the guards like an Edit's.
 payload Bash "{\"command\":\"cd src && sed -i 's/a/b/' lib.rs && find . -name '*.rs' | xargs grep -l fn\"}" >"$SED_P"
+# Other dialects: a Gemini write and a Codex apply_patch.
+printf '{"session_id":"bench-g","transcript_path":"/tmp/g.json","cwd":"%s","hook_event_name":"BeforeTool","timestamp":"2026-01-01T00:00:00Z","tool_name":"write_file","tool_input":{"file_path":"%s/src/lib.rs","content":"pub fn b() {}\\n"}}\n' "$SCRATCH" "$SCRATCH" >"$GEMINI_P"
+printf '{"session_id":"bench-c","turn_id":"1","transcript_path":null,"cwd":"%s","hook_event_name":"PreToolUse","model":"gpt-5-codex","permission_mode":"default","tool_name":"apply_patch","tool_input":{"command":"*** Begin Patch\\n*** Update File: src/lib.rs\\n@@\\n-a\\n+b\\n*** End Patch\\n"},"tool_use_id":"c1"}\n' "$SCRATCH" >"$CODEX_P"
 export HOOKGATE_CACHE="$SCRATCH/hookgate-cache"
 # agent-sync finds its repo from the process cwd (it ignores the payload's cwd), as
 # Claude Code runs hooks in the project dir: run everything from the scratch repo.
@@ -100,10 +104,12 @@ HG_EDIT="exec $HOOKGATE hook claude < $EDIT"
 HG_READ="exec $HOOKGATE hook claude < $READ"
 HG_BASH="exec $HOOKGATE hook claude < $BASH_P"
 HG_SED="exec $HOOKGATE hook claude < $SED_P"
+HG_GEMINI="exec $HOOKGATE hook gemini < $GEMINI_P"
+HG_CODEX="exec $HOOKGATE hook codex < $CODEX_P"
 AS_EDIT="exec $AGENT_SYNC hook pre-tool-use < $EDIT"
 
 say "warming: one hookgate run per payload (compiles guests into $HOOKGATE_CACHE)"
-for cmd in "$HG_EDIT" "$HG_READ" "$HG_BASH" "$HG_SED"; do
+for cmd in "$HG_EDIT" "$HG_READ" "$HG_BASH" "$HG_SED" "$HG_GEMINI" "$HG_CODEX"; do
   out="$(sh -c "$cmd")" || die "hookgate failed (exit $?): $cmd"
   printf '  %s\n    -> %s\n' "${cmd##*< }" "${out:-<empty stdout>}" >&2
 done
@@ -136,7 +142,9 @@ args=(-N --warmup "$WARMUP" --runs "$RUNS"
   -n hookgate-edit "sh -c '$HG_EDIT'"
   -n hookgate-read "sh -c '$HG_READ'"
   -n hookgate-bash "sh -c '$HG_BASH'"
-  -n hookgate-bash-sed "sh -c '$HG_SED'")
+  -n hookgate-bash-sed "sh -c '$HG_SED'"
+  -n hookgate-gemini-write "sh -c '$HG_GEMINI'"
+  -n hookgate-codex-patch "sh -c '$HG_CODEX'")
 [[ "$AS_OK" == 1 ]] && args+=(-n agent-sync-edit "sh -c '$AS_EDIT'")
 for pass in $(seq 1 "$PASSES"); do
   say "main run, pass $pass/$PASSES: $RUNS runs, $WARMUP warmup, one hyperfine invocation"
@@ -172,14 +180,14 @@ def check(label, ok, detail):
     global fails
     fails += not ok
     print(f"  {'PASS' if ok else 'FAIL'}  {label:<34}{detail}")
-for hg in ("hookgate-edit", "hookgate-read", "hookgate-bash", "hookgate-bash-sed"):
+for hg in ("hookgate-edit", "hookgate-read", "hookgate-bash", "hookgate-bash-sed", "hookgate-gemini-write", "hookgate-codex-patch"):
     h, f = ms[hg], ms["rust-floor"]
     print(f"\n{hg}:")
     limit = 4.0 if hg.startswith("hookgate-bash") else 3.0
     check(f"median <= {limit:g} ms", h <= limit, f"{h:.3f} ms")
     r = ratio(hg, "rust-floor")
     check("<= 3x Rust floor", r <= 3.0, f"{r:.2f}x  (net of shell: {net_ratio(hg, 'rust-floor'):.2f}x)")
-    if hg.startswith("hookgate-bash"):
+    if hg not in ("hookgate-edit", "hookgate-read"):
         continue
     if "agent-sync-edit" in ms:
         a = ms["agent-sync-edit"]

@@ -378,7 +378,7 @@ fn walk<'a>(node: &'a Node, sh: &mut Shell<'a>, fx: &mut Effects) {
     }
 }
 
-/// Does the line hold `>&word-` or `<&word-`?
+/// Does the line hold `>&word-`, `<&word-` or `>&-word`?
 fn moves_descriptor(command: &str) -> bool {
     command.match_indices('&').any(|(i, _)| {
         i > 0 && matches!(command.as_bytes()[i - 1], b'>' | b'<') && {
@@ -387,7 +387,8 @@ fn moves_descriptor(command: &str) -> bool {
                 .split(|c: char| c.is_whitespace() || ";|&<>()".contains(c))
                 .next()
                 .unwrap_or("");
-            word.len() > 1 && word.ends_with('-')
+            // `>&-word` closes the descriptor, then the word: parsers differ.
+            word.len() > 1 && (word.ends_with('-') || word.starts_with('-'))
         }
     })
 }
