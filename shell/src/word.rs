@@ -276,6 +276,10 @@ pub(crate) fn expand_at<'a>(
                 chars.extend(decoded.chars().map(|c| (c, true)));
             }
             NodeKind::LocaleString { inner, .. } => {
+                // `$"…"` expands like a double-quoted string.
+                if holds_code(inner, Quote::Double) {
+                    raw_code.push(inner.clone());
+                }
                 chars.extend(inner.chars().map(|c| (c, true)));
             }
             NodeKind::ParamExpansion { param, op, arg } => {
