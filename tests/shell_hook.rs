@@ -223,3 +223,21 @@ fn hostile_commands_get_a_valid_answer() {
         assert!(start.elapsed() < std::time::Duration::from_secs(10));
     }
 }
+
+#[test]
+fn explain_shows_what_the_analysis_could_not_settle() {
+    let repo = repo();
+    let out = repo.run(
+        &["explain", "claude"],
+        &bash(&repo, "s1", "rm -rf src/$TARGET && frobnicate"),
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stdout
+            .contains("opaque   rm target is only known at run time"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("bounds   src/**"), "{}", out.stdout);
+    assert!(out.stdout.contains("unknown  frobnicate"), "{}", out.stdout);
+}

@@ -59,6 +59,23 @@ pub fn run(
         if let Some(c) = &e.command {
             println!("command  {c}");
         }
+        if let Some(sh) = &e.shell {
+            if sh.opaque {
+                println!("opaque   {}", sh.reasons.join("; "));
+            }
+            if !sh.bounds.is_empty() {
+                println!(
+                    "bounds   {} (run-time targets; not in the paths)",
+                    sh.bounds.join(", ")
+                );
+            }
+            if !sh.unknown.is_empty() {
+                println!("unknown  {}", sh.unknown.join(", "));
+            }
+        }
+        if let Some(s) = &e.sniffed {
+            println!("sniffed  the payload looks like {s}'s");
+        }
     }
     for run in &r.verdict.runs {
         let cold = if run.compiled_now {
