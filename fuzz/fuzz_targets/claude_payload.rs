@@ -3,17 +3,17 @@
 //! with empty stdout or one JSON value.
 #![no_main]
 
-use hookgate::platform::claude::Claude;
+use hookgate::platform::claude::CLAUDE;
 use hookgate::platform::{Adapter, Decision};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let input = String::from_utf8_lossy(data);
     for flag in [None, Some("PreToolUse")] {
-        let Ok(raw) = Adapter::parse(&Claude, &input, flag) else {
+        let Ok(raw) = Adapter::parse(&CLAUDE, &input, flag) else {
             continue;
         };
-        let answer = Adapter::answer(&Claude, &raw.native_event, &Decision::default());
+        let answer = Adapter::answer(&CLAUDE, &raw.native_event, &Decision::default());
         assert_eq!(answer.exit_code, 0, "non-zero exit for {:?}", raw.native_event);
         assert!(
             answer.stdout.is_empty()

@@ -241,18 +241,23 @@ fn check(body: &str) -> Result<(), PatternError> {
 /// classes (`[*]`), and a leading `!` is kept from meaning "exclude".
 pub fn escape(path: &str) -> String {
     let body = path.trim_end_matches('/');
-    if !body.chars().any(is_meta) {
-        return if body.starts_with('!') {
-            format!("./{body}")
-        } else {
-            body.to_string()
-        };
+    let exact = escape_exact(body);
+    if body.chars().any(is_meta) {
+        // No longer a literal, so name the tree explicitly.
+        format!("{exact}{{,/**}}")
+    } else {
+        exact
     }
-    let mut out = String::with_capacity(body.len() + 16);
-    if body.starts_with('!') {
+}
+
+/// A pattern that matches exactly the file `path` (not what is under it),
+/// whatever characters it has: `app/[id]/page.tsx` → `app/[[]id[]]/page.tsx`.
+pub fn escape_exact(path: &str) -> String {
+    let mut out = String::with_capacity(path.len() + 8);
+    if path.starts_with('!') {
         out.push_str("./");
     }
-    for c in body.chars() {
+    for c in path.chars() {
         if is_meta(c) {
             out.push('[');
             out.push(c);
@@ -261,8 +266,6 @@ pub fn escape(path: &str) -> String {
             out.push(c);
         }
     }
-    // No longer a literal, so name the tree explicitly.
-    out.push_str("{,/**}");
     out
 }
 

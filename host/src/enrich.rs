@@ -86,7 +86,7 @@ pub fn shell(event: &mut Event, ctx: &PathContext) -> Option<Enriched> {
     // name with `*`, `?` or `[` is that name, escaped.
     let paths = |p: &String| -> Vec<String> {
         if fx.literals.contains(p) {
-            vec![escape_name(&ctx.normalize(p))]
+            vec![hookgate_glob::escape_exact(&ctx.normalize(p))]
         } else {
             vec![ctx.normalize(p)]
         }
@@ -115,25 +115,6 @@ pub fn shell(event: &mut Event, ctx: &PathContext) -> Option<Enriched> {
         assigns: fx.assigns.into_iter().collect(),
         bounds,
     })
-}
-
-/// A path whose `*`, `?`, `[`, `]`, `{`, `}` are part of its name, as a
-/// pattern that matches exactly it (each such character a one-member class).
-fn escape_name(path: &str) -> String {
-    let mut out = String::with_capacity(path.len() + 8);
-    if path.starts_with('!') {
-        out.push_str("./");
-    }
-    for c in path.chars() {
-        if hookgate_glob::is_meta(c) {
-            out.push('[');
-            out.push(c);
-            out.push(']');
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 fn push(list: &mut Vec<String>, p: String) {

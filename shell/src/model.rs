@@ -542,6 +542,7 @@ pub(crate) fn apply(name: &str, args: &[Arg], sh: &mut Shell<'_>, fx: &mut Effec
             }
             return;
         }
+        // `npm install …`, and bare `yarn`/`pnpm`/`bun`, which install.
         "npm" | "pnpm" | "yarn" | "bun"
             if sub_is(
                 rest,
@@ -557,7 +558,10 @@ pub(crate) fn apply(name: &str, args: &[Arg], sh: &mut Shell<'_>, fx: &mut Effec
                     "up",
                     "upgrade",
                 ],
-            ) =>
+            ) || (name != "npm"
+                && rest
+                    .iter()
+                    .all(|a| a.text().is_some_and(|t| t.starts_with('-')))) =>
         {
             for f in [
                 "package.json",
@@ -585,23 +589,6 @@ pub(crate) fn apply(name: &str, args: &[Arg], sh: &mut Shell<'_>, fx: &mut Effec
                 .unwrap_or(rest.len());
             if start < rest.len() {
                 run(&rest[start..], sh, fx);
-            }
-            return;
-        }
-        "yarn" | "pnpm" | "bun"
-            if rest
-                .iter()
-                .all(|a| a.text().is_some_and(|t| t.starts_with('-'))) =>
-        {
-            // Bare `yarn` installs.
-            for f in [
-                "package.json",
-                "yarn.lock",
-                "pnpm-lock.yaml",
-                "bun.lockb",
-                "node_modules",
-            ] {
-                file(sh, fx, f, Kind::Write);
             }
             return;
         }

@@ -15,8 +15,9 @@
 //! | `hookgate-override` | setting `HOOKGATE_*` variables in the command |
 //! | `agent-settings` | writing an agent's hook settings (`.claude/settings.json` …) |
 
-use hookgate_sdk::glob::{overlap, PatternSet};
+use hookgate_sdk::glob::PatternSet;
 use hookgate_sdk::shell::{self, Analysis};
+use hookgate_sdk::tiers::Queries;
 use hookgate_sdk::{Event, Finding, Kind, Outcome};
 use serde::Deserialize;
 
@@ -121,23 +122,6 @@ pub fn check(rules: &Rules) -> Result<(), String> {
     Ok(())
 }
 
-/// Paths among `paths` that `set` matches; a pattern path (a shell glob)
-/// counts when some path could match both.
-fn hits<'a>(event: &Event, set: &PatternSet, paths: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
-    paths
-        .filter(|p| {
-            if event.is_pattern(p) {
-                match PatternSet::new(&[*p], event.case_insensitive) {
-                    Ok(q) => !matches!(overlap(&q, set), Ok(None)),
-                    Err(_) => set.matches(p),
-                }
-            } else {
-                set.matches(p)
-            }
-        })
-        .collect()
-}
-
 fn add(out: &mut Vec<Finding>, act: Act, rule: &str, message: String, paths: Vec<String>) {
     if let Some(o) = act.outcome() {
         out.push(
@@ -227,9 +211,14 @@ pub fn judge(event: &Event, rules: &Rules, a: &Analysis) -> Vec<Finding> {
         );
     }
     let written: Vec<&str> = event.written_paths().collect();
+    let queries = Queries::new(
+        written.iter().copied(),
+        event.command.is_some(),
+        event.case_insensitive,
+    );
     if rules.outside_repo != Act::Allow {
         let allowed = PatternSet::new(&rules.outside_allowed, false).unwrap_or_default();
-        let allowed_hits = hits(event, &allowed, written.iter().copied());
+        let allowed_hits = queries.hits(&allowed);
         let outside: Vec<String> = written
             .iter()
             .filter(|p| p.starts_with('/') && *p != &"/**" && !allowed_hits.contains(p))
@@ -363,10 +352,7 @@ pub fn judge(event: &Event, rules: &Rules, a: &Analysis) -> Vec<Finding> {
     }
     if rules.agent_settings != Act::Allow && !rules.agent_settings_paths.is_empty() {
         if let Ok(set) = PatternSet::new(&rules.agent_settings_paths, event.case_insensitive) {
-            let hit: Vec<String> = hits(event, &set, written.iter().copied())
-                .into_iter()
-                .map(str::to_string)
-                .collect();
+            let hit: Vec<String> = queries.hits(&set).into_iter().map(str::to_string).collect();
             if !hit.is_empty() {
                 add(
                     &mut out,

@@ -61,38 +61,57 @@ pub fn check(tiers: &[Tier]) -> Result<(), String> {
     tiers.iter().try_for_each(|t| t.patterns(false).map(drop))
 }
 
+/// Paths to test against pattern sets. A path that is a pattern (a shell
+/// command's `rm *.pem`) is compiled once, and hits a set when some path
+/// could match both; an overlap too complex to decide counts as a hit.
+pub struct Queries<'a> {
+    items: Vec<(&'a str, Option<PatternSet>)>,
+}
+
+impl<'a> Queries<'a> {
+    /// `patterns`: paths with glob characters are patterns (shell events).
+    pub fn new(paths: impl IntoIterator<Item = &'a str>, patterns: bool, fold: bool) -> Self {
+        Queries {
+            items: paths
+                .into_iter()
+                .map(|p| {
+                    let q = (patterns && p.chars().any(hookgate_glob::is_meta))
+                        .then(|| PatternSet::new(&[p], fold).ok())
+                        .flatten();
+                    (p, q)
+                })
+                .collect(),
+        }
+    }
+
+    /// The paths `set` matches (or, for patterns, may match).
+    pub fn hits(&self, set: &PatternSet) -> Vec<&'a str> {
+        self.items
+            .iter()
+            .filter(|(p, q)| match q {
+                Some(q) => !matches!(hookgate_glob::overlap(q, set), Ok(None)),
+                None => set.matches(p),
+            })
+            .map(|(p, _)| *p)
+            .collect()
+    }
+}
+
 /// One finding per tier that matches any of `paths`, naming the matched
 /// paths. `verb` describes the access ("write", "read"). With `patterns`,
-/// a path holding glob characters is a pattern (a shell command's `rm
-/// *.pem`) and hits a tier when some path could match both; an overlap too
-/// complex to decide counts as a hit.
-pub fn evaluate<'a, I>(
+/// a path holding glob characters is a pattern ([`Queries`]).
+pub fn evaluate<'a>(
     tiers: &[Tier],
-    paths: I,
+    paths: impl IntoIterator<Item = &'a str>,
     case_insensitive: bool,
     patterns: bool,
     verb: &str,
-) -> Result<Vec<Finding>, String>
-where
-    I: IntoIterator<Item = &'a str> + Clone,
-{
+) -> Result<Vec<Finding>, String> {
+    let queries = Queries::new(paths, patterns, case_insensitive);
     let mut findings = Vec::new();
     for t in tiers {
         let set = t.patterns(case_insensitive)?;
-        let hit: Vec<&str> = paths
-            .clone()
-            .into_iter()
-            .filter(|p| {
-                if patterns && p.chars().any(hookgate_glob::is_meta) {
-                    match PatternSet::new(&[*p], case_insensitive) {
-                        Ok(q) => !matches!(hookgate_glob::overlap(&q, &set), Ok(None)),
-                        Err(_) => set.matches(p),
-                    }
-                } else {
-                    set.matches(p)
-                }
-            })
-            .collect();
+        let hit = queries.hits(&set);
         if hit.is_empty() {
             continue;
         }

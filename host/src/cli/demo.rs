@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use hookgate::event::readable_name;
 use hookgate::hook::{handle, HookOptions};
-use hookgate::platform::claude::Claude;
+use hookgate::platform::claude::CLAUDE;
 use hookgate::store::audit;
 use serde_json::json;
 
@@ -145,7 +145,7 @@ pub fn run(keep: bool) -> anyhow::Result<ExitCode> {
             "tool_input": step.input,
             "tool_use_id": format!("toolu_demo_{i}"),
         });
-        let r = handle(&Claude, &payload.to_string(), &opts);
+        let r = handle(&CLAUDE, &payload.to_string(), &opts);
         store_path = r.store.clone().or(store_path);
         let ev = r.event.as_ref();
         let target = ev

@@ -12,8 +12,8 @@
 
 use serde_json::{json, Map, Value};
 
-use super::json::{first_str, str_field, type_name};
-use super::tools::{apply, tool, Access, Tool};
+use super::json::{event_name, first_str, str_field};
+use super::tools::{call, tool, Access, Tool};
 use super::{cap_text, Adapter, Answer, Decision, ParseError, RawEvent};
 use crate::event::{Kind, Outcome};
 
@@ -163,9 +163,6 @@ const CLAUDE_TOOLS: &[Tool] = &[
     tool(&["Bash"], Access::Shell, &["command"], true),
 ];
 
-/// Claude Code (the dialect's reference platform).
-pub struct Claude;
-
 /// Claude caps hook strings at 10 000 characters; stay below.
 const MAX_TEXT: usize = 9_000;
 
@@ -178,28 +175,6 @@ fn kind_of(event: &str) -> Kind {
         "SessionEnd" => Kind::SessionEnd,
         "Stop" | "SubagentStop" => Kind::Stop,
         _ => Kind::Other,
-    }
-}
-
-impl Adapter for Claude {
-    fn name(&self) -> &'static str {
-        CLAUDE.name
-    }
-
-    fn parse_object(
-        &self,
-        obj: &Map<String, Value>,
-        event_flag: Option<&str>,
-    ) -> Result<RawEvent, ParseError> {
-        CLAUDE.parse_object(obj, event_flag)
-    }
-
-    fn answer(&self, native_event: &str, decision: &Decision) -> Answer {
-        CLAUDE.answer(native_event, decision)
-    }
-
-    fn can_ask(&self, native_event: &str) -> bool {
-        CLAUDE.can_ask(native_event)
     }
 }
 
@@ -218,19 +193,7 @@ impl Adapter for Dialect {
         event_flag: Option<&str>,
     ) -> Result<RawEvent, ParseError> {
         // VS Code and Droid spell the common fields in camelCase.
-        let native = match (
-            first_str(obj, &["hook_event_name", "hookEventName"])?,
-            event_flag,
-        ) {
-            (Some(e), _) => e.to_string(),
-            (None, Some(f)) => f.to_string(),
-            (None, None) => {
-                return Err(ParseError::Shape(
-                    "no `hook_event_name` in the payload and no `--event` on the command line"
-                        .into(),
-                ))
-            }
-        };
+        let native = event_name(obj, &["hook_event_name", "hookEventName"], event_flag)?;
         let kind = kind_of(&native);
         let mut raw = RawEvent {
             kind: Some(kind),
@@ -243,22 +206,14 @@ impl Adapter for Dialect {
         };
         match kind {
             Kind::PreTool | Kind::PostTool => {
-                let tool = first_str(obj, &["tool_name", "toolName"])?
-                    .ok_or_else(|| ParseError::Shape(format!("{native} without `tool_name`")))?
-                    .to_string();
-                let empty = Map::new();
-                let input = match obj.get("tool_input").or_else(|| obj.get("toolInput")) {
-                    None | Some(Value::Null) => &empty,
-                    Some(Value::Object(o)) => o,
-                    Some(other) => {
-                        return Err(ParseError::Shape(format!(
-                            "`tool_input` should be an object, found {}",
-                            type_name(other)
-                        )))
-                    }
-                };
-                apply(self.tools, &tool, input, &mut raw)?;
-                raw.tool = Some(tool);
+                call(
+                    self.tools,
+                    obj,
+                    &["tool_name", "toolName"],
+                    &["tool_input", "toolInput"],
+                    &native,
+                    &mut raw,
+                )?;
             }
             Kind::Prompt => raw.prompt = str_field(obj, "prompt")?.map(str::to_string),
             _ => {}
@@ -305,9 +260,7 @@ fn answer(native_event: &str, d: &Decision) -> Answer {
                 Outcome::Deny => Some(json!({"decision": "block", "reason": join(&d.deny)})),
                 // None of these events can ask; the human sees the reason as context.
                 Outcome::Ask | Outcome::Warn => {
-                    let mut text: Vec<String> = d.ask.clone();
-                    text.extend(d.warn.iter().cloned());
-                    let text = cap_text(&text.join("\n"), MAX_TEXT);
+                    let text = cap_text(&d.notes().join("\n"), MAX_TEXT);
                     if matches!(event, "Stop" | "SubagentStop") {
                         Some(json!({ "systemMessage": text }))
                     } else {
@@ -318,9 +271,7 @@ fn answer(native_event: &str, d: &Decision) -> Answer {
             }
         }
         Kind::SessionStart => {
-            let mut text: Vec<String> = d.deny.clone();
-            text.extend(d.ask.iter().cloned());
-            text.extend(d.warn.iter().cloned());
+            let text = d.reasons();
             (!text.is_empty())
                 .then(|| context("SessionStart", cap_text(&text.join("\n"), MAX_TEXT)))
         }
@@ -339,12 +290,12 @@ mod tests {
 
     #[test]
     fn parses_tools_into_paths() {
-        let raw = Claude
+        let raw = CLAUDE
             .parse(r#"{"session_id":"s","cwd":"/r","hook_event_name":"PreToolUse","tool_name":"Edit","tool_input":{"file_path":"/r/a.rs","old_string":"a","new_string":"b"}}"#, None)
             .unwrap();
         assert_eq!(raw.writes, vec!["/r/a.rs"]);
         assert_eq!(raw.kind, Some(Kind::PreTool));
-        let raw = Claude
+        let raw = CLAUDE
             .parse(r#"{"session_id":"s","hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"ls"}}"#, None)
             .unwrap();
         assert_eq!(raw.command.as_deref(), Some("ls"));
@@ -367,10 +318,10 @@ mod tests {
             r#"{"hook_event_name":"PreToolUse","tool_name":"Read","tool_input":{"file_path":{"a":1}}}"#,
             r#"{"hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{}}"#,
         ] {
-            assert!(Claude.parse(bad, None).is_err(), "{bad}");
+            assert!(CLAUDE.parse(bad, None).is_err(), "{bad}");
         }
         let deep = "[".repeat(100_000);
-        assert!(Claude.parse(&deep, None).is_err());
+        assert!(CLAUDE.parse(&deep, None).is_err());
     }
 
     #[test]
@@ -381,77 +332,21 @@ mod tests {
             ..Decision::default()
         };
         assert_eq!(
-            Claude.answer("PreToolUse", &d).stdout,
+            CLAUDE.answer("PreToolUse", &d).stdout,
             "{\"hookSpecificOutput\":{\"hookEventName\":\"PreToolUse\",\"permissionDecision\":\"deny\",\"permissionDecisionReason\":\"no\"}}\n"
         );
         assert_eq!(
-            Claude.answer("PostToolUse", &d).stdout,
+            CLAUDE.answer("PostToolUse", &d).stdout,
             "{\"decision\":\"block\",\"reason\":\"no\"}\n"
         );
-        assert_eq!(Claude.answer("SessionEnd", &d), Answer::silent());
-        assert_eq!(Claude.answer("Nonsense", &d), Answer::silent());
+        assert_eq!(CLAUDE.answer("SessionEnd", &d), Answer::silent());
+        assert_eq!(CLAUDE.answer("Nonsense", &d), Answer::silent());
         assert_eq!(
-            Claude.answer("PreToolUse", &Decision::default()),
+            CLAUDE.answer("PreToolUse", &Decision::default()),
             Answer::silent()
         );
     }
 
-    fn json_value() -> impl proptest::strategy::Strategy<Value = Value> {
-        use proptest::prelude::*;
-        let leaf = prop_oneof![
-            Just(Value::Null),
-            any::<bool>().prop_map(Value::Bool),
-            any::<i64>().prop_map(Value::from),
-            "\\PC{0,12}".prop_map(Value::String),
-            prop_oneof![
-                Just("PreToolUse"),
-                Just("PostToolUse"),
-                Just("Edit"),
-                Just("Read"),
-                Just("Bash"),
-                Just("Stop")
-            ]
-            .prop_map(|s| Value::String(s.into())),
-        ];
-        leaf.prop_recursive(4, 64, 8, |inner| {
-            prop_oneof![
-                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-                prop::collection::btree_map(
-                    prop_oneof![
-                        Just("hook_event_name".to_string()),
-                        Just("tool_name".to_string()),
-                        Just("tool_input".to_string()),
-                        Just("file_path".to_string()),
-                        Just("command".to_string()),
-                        Just("cwd".to_string()),
-                        "[a-z_]{1,8}"
-                    ],
-                    inner,
-                    0..6
-                )
-                .prop_map(|m| Value::Object(m.into_iter().collect())),
-            ]
-        })
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn arbitrary_json_parses_or_errors_and_answers_are_valid(v in json_value()) {
-            if let Ok(raw) = Claude.parse(&v.to_string(), None) {
-                for outcome in [Outcome::Allow, Outcome::Warn, Outcome::Ask, Outcome::Deny] {
-                    let d = Decision { outcome, deny: vec!["d".into()], ask: vec!["a".into()], warn: vec!["w".into()] };
-                    let a = Claude.answer(&raw.native_event, &d);
-                    proptest::prop_assert_eq!(a.exit_code, 0);
-                    if !a.stdout.is_empty() {
-                        proptest::prop_assert!(serde_json::from_str::<Value>(&a.stdout).is_ok());
-                    }
-                }
-            }
-        }
-
-        #[test]
-        fn arbitrary_bytes_never_panic(s in "\\PC{0,200}") {
-            let _ = Claude.parse(&s, Some("PreToolUse"));
-        }
-    }
+    // Arbitrary JSON and text for every adapter, Claude included:
+    // `platform::tests` (one property test over all dialects).
 }

@@ -7,8 +7,8 @@
 
 use serde_json::{json, Map, Value};
 
-use super::json::{first_of_array, obj_field, str_field};
-use super::tools::{apply, tool, Access, Tool};
+use super::json::{event_name, first_of_array, obj_field, str_field};
+use super::tools::{self, tool, Access, Tool};
 use super::{cap_text, Adapter, Answer, Decision, ParseError, RawEvent};
 use crate::event::{Kind, Outcome};
 
@@ -61,10 +61,7 @@ impl Adapter for Cline {
         obj: &Map<String, Value>,
         event_flag: Option<&str>,
     ) -> Result<RawEvent, ParseError> {
-        let native = str_field(obj, "hookName")?
-            .or(event_flag)
-            .ok_or_else(|| ParseError::Shape("no `hookName` and no `--event`".into()))?
-            .to_string();
+        let native = event_name(obj, &["hookName"], event_flag)?;
         let kind = kind_of(&native);
         let mut raw = RawEvent {
             kind: Some(kind),
@@ -81,13 +78,15 @@ impl Adapter for Cline {
                 };
                 let call = obj_field(obj, key)?
                     .ok_or_else(|| ParseError::Shape(format!("{native} without `{key}`")))?;
-                let tool = str_field(&call, "toolName")?
-                    .ok_or_else(|| ParseError::Shape(format!("{native} without `{key}.toolName`")))?
-                    .to_string();
-                let params: Map<String, Value> =
-                    obj_field(&call, "parameters")?.unwrap_or_default();
-                apply(TOOLS, &tool, &params, &mut raw)?;
-                raw.tool = Some(tool);
+                let what = format!("{native} `{key}`");
+                tools::call(
+                    TOOLS,
+                    &call,
+                    &["toolName"],
+                    &["parameters"],
+                    &what,
+                    &mut raw,
+                )?;
             }
             Kind::Prompt => {
                 if let Some(p) = obj_field(obj, "userPromptSubmit")? {
@@ -102,8 +101,7 @@ impl Adapter for Cline {
 
     fn answer(&self, native_event: &str, d: &Decision) -> Answer {
         let join = |v: &[String]| cap_text(&v.join("\n"), MAX_TEXT);
-        let mut notes = d.ask.clone();
-        notes.extend(d.warn.iter().cloned());
+        let notes = d.notes();
         let blocks = matches!(kind_of(native_event), Kind::PreTool | Kind::Prompt);
         let mut out = json!({"cancel": false});
         if d.outcome == Outcome::Deny && blocks {

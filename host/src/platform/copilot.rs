@@ -9,8 +9,8 @@
 
 use serde_json::{json, Map, Value};
 
-use super::json::{first_str, obj_field};
-use super::tools::{apply, tool, Access, Tool};
+use super::json::first_str;
+use super::tools::{call, tool, Access, Tool};
 use super::{cap_text, Adapter, Answer, Decision, ParseError, RawEvent};
 use crate::event::{Kind, Outcome};
 
@@ -85,15 +85,14 @@ impl Adapter for Copilot {
         };
         match kind {
             Kind::PreTool | Kind::PostTool => {
-                let tool = first_str(obj, &["toolName", "tool_name"])?
-                    .ok_or_else(|| ParseError::Shape(format!("{native} without `toolName`")))?
-                    .to_string();
-                let args = match obj_field(obj, "toolArgs")? {
-                    Some(a) => a,
-                    None => obj_field(obj, "tool_input")?.unwrap_or_default(),
-                };
-                apply(TOOLS, &tool, &args, &mut raw)?;
-                raw.tool = Some(tool);
+                call(
+                    TOOLS,
+                    obj,
+                    &["toolName", "tool_name"],
+                    &["toolArgs", "tool_input"],
+                    &native,
+                    &mut raw,
+                )?;
             }
             Kind::Prompt => raw.prompt = first_str(obj, &["prompt"])?.map(str::to_string),
             _ => {}

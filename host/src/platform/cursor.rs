@@ -8,8 +8,8 @@
 
 use serde_json::{json, Map, Value};
 
-use super::json::{first_of_array, first_str, obj_field, str_field};
-use super::tools::{apply, tool, Access, Tool};
+use super::json::{event_name, first_of_array, str_field};
+use super::tools::{call, tool, Access, Tool};
 use super::{cap_text, Adapter, Answer, Decision, ParseError, RawEvent};
 use crate::event::{Kind, Outcome};
 
@@ -95,10 +95,7 @@ impl Adapter for Cursor {
         obj: &Map<String, Value>,
         event_flag: Option<&str>,
     ) -> Result<RawEvent, ParseError> {
-        let native = str_field(obj, "hook_event_name")?
-            .or(event_flag)
-            .ok_or_else(|| ParseError::Shape("no `hook_event_name` and no `--event`".into()))?
-            .to_string();
+        let native = event_name(obj, &["hook_event_name"], event_flag)?;
         let kind = kind_of(&native);
         let cwd = match str_field(obj, "cwd")? {
             Some(c) => Some(c),
@@ -140,12 +137,14 @@ impl Adapter for Cursor {
                 raw.tool = str_field(obj, "tool_name")?.map(|t| format!("mcp:{t}"));
             }
             "preToolUse" | "postToolUse" | "postToolUseFailure" => {
-                let tool = first_str(obj, &["tool_name", "toolName"])?
-                    .ok_or_else(|| ParseError::Shape(format!("{native} without `tool_name`")))?
-                    .to_string();
-                let input = obj_field(obj, "tool_input")?.unwrap_or_default();
-                apply(TOOLS, &tool, &input, &mut raw)?;
-                raw.tool = Some(tool);
+                call(
+                    TOOLS,
+                    obj,
+                    &["tool_name", "toolName"],
+                    &["tool_input"],
+                    &native,
+                    &mut raw,
+                )?;
             }
             "beforeSubmitPrompt" => raw.prompt = str_field(obj, "prompt")?.map(str::to_string),
             _ => {}
@@ -156,11 +155,7 @@ impl Adapter for Cursor {
 
     fn answer(&self, native_event: &str, d: &Decision) -> Answer {
         let join = |v: &[String]| cap_text(&v.join("\n"), MAX_TEXT);
-        let notes = || {
-            let mut t = d.ask.clone();
-            t.extend(d.warn.iter().cloned());
-            join(&t)
-        };
+        let notes = || join(&d.notes());
         let out: Option<Value> = match (native_event, d.outcome) {
             ("beforeShellExecution" | "beforeMCPExecution" | "preToolUse", Outcome::Deny) => {
                 let r = join(&d.deny);
@@ -185,10 +180,7 @@ impl Adapter for Cursor {
                 Some(json!({"followup_message": join(&d.deny)}))
             }
             ("postToolUse" | "postToolUseFailure" | "sessionStart", o) if o != Outcome::Allow => {
-                let mut t = d.deny.clone();
-                t.extend(d.ask.iter().cloned());
-                t.extend(d.warn.iter().cloned());
-                Some(json!({"additional_context": join(&t)}))
+                Some(json!({"additional_context": join(&d.reasons())}))
             }
             _ => None,
         };

@@ -7,8 +7,8 @@
 
 use serde_json::{json, Map, Value};
 
-use super::json::{obj_field, str_field};
-use super::tools::{apply, tool, Access, Tool};
+use super::json::{event_name, str_field};
+use super::tools::{call, tool, Access, Tool};
 use super::{cap_text, Adapter, Answer, Decision, ParseError, RawEvent};
 use crate::event::{Kind, Outcome};
 
@@ -79,10 +79,7 @@ impl Adapter for Gemini {
         obj: &Map<String, Value>,
         event_flag: Option<&str>,
     ) -> Result<RawEvent, ParseError> {
-        let native = str_field(obj, "hook_event_name")?
-            .or(event_flag)
-            .ok_or_else(|| ParseError::Shape("no `hook_event_name` and no `--event`".into()))?
-            .to_string();
+        let native = event_name(obj, &["hook_event_name"], event_flag)?;
         let kind = kind_of(&native);
         let mut raw = RawEvent {
             kind: Some(kind),
@@ -94,13 +91,16 @@ impl Adapter for Gemini {
         };
         match kind {
             Kind::PreTool | Kind::PostTool => {
-                let tool = str_field(obj, "tool_name")?
-                    .ok_or_else(|| ParseError::Shape(format!("{native} without `tool_name`")))?
-                    .to_string();
-                let input = obj_field(obj, "tool_input")?.unwrap_or_default();
-                apply(TOOLS, &tool, &input, &mut raw)?;
+                let input = call(
+                    TOOLS,
+                    obj,
+                    &["tool_name"],
+                    &["tool_input"],
+                    &native,
+                    &mut raw,
+                )?;
                 // `dir_path` runs the shell command elsewhere.
-                if tool == "run_shell_command" {
+                if raw.tool.as_deref() == Some("run_shell_command") {
                     if let Some(d) = str_field(&input, "dir_path")? {
                         raw.cwd = Some(match &raw.cwd {
                             Some(c) if !d.starts_with('/') => format!("{c}/{d}"),
@@ -108,7 +108,6 @@ impl Adapter for Gemini {
                         });
                     }
                 }
-                raw.tool = Some(tool);
             }
             Kind::Prompt => raw.prompt = str_field(obj, "prompt")?.map(str::to_string),
             _ => {}
@@ -119,11 +118,7 @@ impl Adapter for Gemini {
 
     fn answer(&self, native_event: &str, d: &Decision) -> Answer {
         let join = |v: &[String]| cap_text(&v.join("\n"), MAX_TEXT);
-        let notes = || {
-            let mut t = d.ask.clone();
-            t.extend(d.warn.iter().cloned());
-            join(&t)
-        };
+        let notes = || join(&d.notes());
         let context = |text: String| json!({"hookSpecificOutput": {"additionalContext": text}});
         let out: Option<Value> = match (kind_of(native_event), d.outcome) {
             (Kind::PreTool | Kind::PostTool | Kind::Prompt | Kind::Stop, Outcome::Deny) => {
@@ -139,12 +134,7 @@ impl Adapter for Gemini {
             (Kind::PreTool, Outcome::Warn) => Some(json!({"systemMessage": notes()})),
             // Context for the model: AfterTool, BeforeAgent, SessionStart.
             (Kind::PostTool | Kind::Prompt, Outcome::Ask | Outcome::Warn) => Some(context(notes())),
-            (Kind::SessionStart, o) if o != Outcome::Allow => {
-                let mut t = d.deny.clone();
-                t.extend(d.ask.iter().cloned());
-                t.extend(d.warn.iter().cloned());
-                Some(context(join(&t)))
-            }
+            (Kind::SessionStart, o) if o != Outcome::Allow => Some(context(join(&d.reasons()))),
             (Kind::Stop, Outcome::Ask | Outcome::Warn) => Some(json!({"systemMessage": notes()})),
             _ => None,
         };

@@ -46,6 +46,24 @@ pub fn first_str<'a>(
     Ok(None)
 }
 
+/// The native event name: the first of `keys` in the payload, else the
+/// `--event` flag.
+pub fn event_name(
+    o: &Map<String, Value>,
+    keys: &[&str],
+    flag: Option<&str>,
+) -> Result<String, ParseError> {
+    first_str(o, keys)?
+        .or(flag)
+        .map(str::to_string)
+        .ok_or_else(|| {
+            ParseError::Shape(format!(
+                "no `{}` in the payload and no `--event` on the command line",
+                keys.first().copied().unwrap_or("event")
+            ))
+        })
+}
+
 /// An object field; absent or `null` is `None`. A string holding a JSON
 /// object (Copilot's `toolArgs`, Cursor's MCP `tool_input`) is parsed.
 pub fn obj_field(

@@ -70,6 +70,23 @@ pub struct Decision {
     pub warn: Vec<String>,
 }
 
+impl Decision {
+    /// The asks and warnings, for platforms that show them as one note.
+    pub fn notes(&self) -> Vec<String> {
+        self.ask.iter().chain(&self.warn).cloned().collect()
+    }
+
+    /// Every reason: denials, asks and warnings.
+    pub fn reasons(&self) -> Vec<String> {
+        self.deny
+            .iter()
+            .chain(&self.ask)
+            .chain(&self.warn)
+            .cloned()
+            .collect()
+    }
+}
+
 /// The process's answer to the platform.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Answer {

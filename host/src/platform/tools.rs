@@ -54,6 +54,34 @@ pub const fn tool(
     }
 }
 
+/// A tool call in `obj`: its name is the first of `name_keys`, its
+/// arguments the first object among `input_keys` (a JSON string holding
+/// one counts). Records what it does in `raw` (by `table`) and its name;
+/// returns the arguments.
+pub fn call(
+    table: &[Tool],
+    obj: &Map<String, Value>,
+    name_keys: &[&str],
+    input_keys: &[&str],
+    native: &str,
+    raw: &mut RawEvent,
+) -> Result<Map<String, Value>, ParseError> {
+    let tool = super::json::first_str(obj, name_keys)?
+        .ok_or_else(|| ParseError::Shape(format!("{native} without `{}`", name_keys[0])))?
+        .to_string();
+    let mut input = None;
+    for k in input_keys {
+        if let Some(m) = super::json::obj_field(obj, k)? {
+            input = Some(m);
+            break;
+        }
+    }
+    let input = input.unwrap_or_default();
+    apply(table, &tool, &input, raw)?;
+    raw.tool = Some(tool);
+    Ok(input)
+}
+
 /// Record what `tool` (with arguments `input`) does in `raw`, by `table`.
 /// Tools not in the table do nothing the host can see (MCP, web fetch).
 pub fn apply(

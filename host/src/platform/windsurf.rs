@@ -9,8 +9,8 @@
 
 use serde_json::{Map, Value};
 
-use super::json::{obj_field, str_field};
-use super::tools::{apply, tool, Access, Tool};
+use super::json::{event_name, obj_field, str_field};
+use super::tools::{call, tool, Access, Tool};
 use super::{cap_text, Adapter, Answer, Decision, ParseError, RawEvent};
 use crate::event::{Kind, Outcome};
 
@@ -86,10 +86,7 @@ impl ExitDialect {
         obj: &Map<String, Value>,
         flag: Option<&str>,
     ) -> Result<RawEvent, ParseError> {
-        let native = str_field(obj, "agent_action_name")?
-            .or(flag)
-            .ok_or_else(|| ParseError::Shape("no `agent_action_name` and no `--event`".into()))?
-            .to_string();
+        let native = event_name(obj, &["agent_action_name"], flag)?;
         let info = obj_field(obj, "tool_info")?.unwrap_or_default();
         let mut raw = RawEvent {
             kind: Some(windsurf_kind(&native)),
@@ -138,10 +135,7 @@ impl ExitDialect {
         obj: &Map<String, Value>,
         flag: Option<&str>,
     ) -> Result<RawEvent, ParseError> {
-        let native = str_field(obj, "hook_event_name")?
-            .or(flag)
-            .ok_or_else(|| ParseError::Shape("no `hook_event_name` and no `--event`".into()))?
-            .to_string();
+        let native = event_name(obj, &["hook_event_name"], flag)?;
         let kind = kiro_kind(&native);
         // Kiro sends no session id: its hooks are children of the CLI
         // process, whose id stands for the session.
@@ -157,12 +151,14 @@ impl ExitDialect {
         };
         match kind {
             Kind::PreTool | Kind::PostTool => {
-                let tool = str_field(obj, "tool_name")?
-                    .ok_or_else(|| ParseError::Shape(format!("{native} without `tool_name`")))?
-                    .to_string();
-                let input = obj_field(obj, "tool_input")?.unwrap_or_default();
-                apply(KIRO_TOOLS, &tool, &input, &mut raw)?;
-                raw.tool = Some(tool);
+                call(
+                    KIRO_TOOLS,
+                    obj,
+                    &["tool_name"],
+                    &["tool_input"],
+                    &native,
+                    &mut raw,
+                )?;
             }
             Kind::Prompt => raw.prompt = str_field(obj, "prompt")?.map(str::to_string),
             _ => {}
@@ -192,8 +188,7 @@ impl Adapter for ExitDialect {
     fn answer(&self, native_event: &str, d: &Decision) -> Answer {
         let join = |v: &[String]| cap_text(&v.join("\n"), MAX_TEXT);
         let kind = self.kind(native_event);
-        let mut notes = d.ask.clone();
-        notes.extend(d.warn.iter().cloned());
+        let notes = d.notes();
         match (kind, d.outcome) {
             (Kind::PreTool, Outcome::Deny) => Answer::exit2(&join(&d.deny)),
             // Kiro shows stderr of any other non-zero exit to the user as a
