@@ -183,6 +183,11 @@ pub struct Event {
     /// named on the command line (recorded in the audit log).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sniffed: Option<String>,
+    /// On a turn's end: the platform says a stop hook already made the
+    /// agent continue (`stop_hook_active`, Cursor's `loop_count`), so this
+    /// one must not hold it up again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stop_active: bool,
 }
 
 /// One finding from a validator, as the host keeps it.

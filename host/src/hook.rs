@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use std::sync::{Arc, Mutex};
 
-use crate::chain::{Judged, Runtime, Verdict};
+use crate::chain::{Runtime, Verdict};
 use crate::event::{Agent, Event, Kind, Outcome};
 use crate::lease_view::{LeaseView, Unavailable};
 use crate::paths::{self, PathContext};
@@ -89,6 +89,7 @@ pub fn normalize(
         raw_json: String::new(),
         shell: None,
         sniffed: None,
+        stop_active: false,
     }
 }
 
@@ -158,7 +159,9 @@ pub fn handle(adapter: &dyn Adapter, input: &str, opts: &HookOptions) -> HookRes
     // The payload is read once: for the adapter, and to cross-check the
     // platform named on the command line against its shape.
     let mut sniffed = None;
+    let mut stop_active = false;
     let parsed = platform::json::object(input).and_then(|obj| {
+        stop_active = stop_hook_active(&obj);
         sniffed = platform::sniff::platform(&obj)
             .filter(|s| !platform::sniff::fits(adapter.name(), s))
             .map(str::to_string);
@@ -234,6 +237,7 @@ pub fn handle(adapter: &dyn Adapter, input: &str, opts: &HookOptions) -> HookRes
     ctx = ctx.with_case_fold(fold);
     let mut event = normalize(adapter.name(), raw, &ctx, opts.agent.as_deref());
     event.sniffed = sniffed;
+    event.stop_active = stop_active;
     let mut diagnostics = Vec::new();
     if let Some(s) = &event.sniffed {
         diagnostics.push(format!(
@@ -261,12 +265,12 @@ pub fn handle(adapter: &dyn Adapter, input: &str, opts: &HookOptions) -> HookRes
     let needs_store =
         event.kind != Kind::Other || policy.validators.iter().any(|v| !v.grants.is_empty());
     let mut lease: Option<Arc<Mutex<LeaseView>>> = None;
-    let mut notices = Vec::new();
+    let mut pending = false;
     let view: Option<SharedView> = if needs_store {
         match LeaseView::open(&store_path, &event, rctx) {
             Ok((v, hb)) => {
                 event.agent.name = hb.name;
-                notices = hb.notices;
+                pending = hb.pending;
                 let v = Arc::new(Mutex::new(v));
                 lease = Some(Arc::clone(&v));
                 Some(v as SharedView)
@@ -338,19 +342,22 @@ pub fn handle(adapter: &dyn Adapter, input: &str, opts: &HookOptions) -> HookRes
             diagnostics.extend(l.apply_claims(&event, &mut verdict));
         }
     }
-    drop(lease);
-    for n in notices {
-        verdict.add(Judged {
-            validator: "hookgate".into(),
-            rule: "notice".into(),
-            stage: crate::policy::Stage::Enforce,
-            would: Outcome::Warn,
-            effective: Outcome::Warn,
-            message: crate::runtime::guest::sanitize(&n),
-            paths: Vec::new(),
-            docs: None,
-        });
+    if let Some(lease) = &lease {
+        if crate::coordination::delivery::wanted(&event, pending) {
+            if let Ok(mut l) = lease.lock() {
+                let now = crate::store::now_ms();
+                let delivered = l.store().map_err(|e| e.to_string()).and_then(|s| {
+                    s.write_leases(|tx| crate::coordination::delivery::deliver(tx, &event, now))
+                        .map_err(|e| e.to_string())
+                });
+                match delivered {
+                    Ok(found) => found.into_iter().for_each(|f| verdict.add(f)),
+                    Err(e) => diagnostics.push(format!("hookgate: messages not delivered: {e}")),
+                }
+            }
+        }
     }
+    drop(lease);
     phases.mark("chain");
     for r in &verdict.runs {
         if let Some(e) = &r.error {
@@ -380,6 +387,18 @@ pub fn handle(adapter: &dyn Adapter, input: &str, opts: &HookOptions) -> HookRes
         policy: Some(policy),
         store: Some(store_path),
     }
+}
+
+/// Has a stop hook already made the agent continue? Claude, Gemini and
+/// Copilot say `stop_hook_active`; Cursor counts `loop_count`.
+fn stop_hook_active(obj: &serde_json::Map<String, serde_json::Value>) -> bool {
+    let flag = |k: &str| obj.get(k).and_then(serde_json::Value::as_bool) == Some(true);
+    flag("stop_hook_active")
+        || flag("stopHookActive")
+        || obj
+            .get("loop_count")
+            .and_then(serde_json::Value::as_u64)
+            .is_some_and(|n| n > 0)
 }
 
 /// Claude Code's SessionStart hook may append `export` lines to the file

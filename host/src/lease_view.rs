@@ -35,8 +35,8 @@ pub struct LeaseView {
 pub struct Heartbeat {
     /// The agent's name in the store.
     pub name: String,
-    /// Notices waiting for it.
-    pub notices: Vec<String>,
+    /// Messages are waiting for it (the snapshot's count, or the store's).
+    pub pending: bool,
 }
 
 impl LeaseView {
@@ -68,7 +68,7 @@ impl LeaseView {
                         view,
                         Heartbeat {
                             name,
-                            notices: Vec::new(),
+                            pending: false,
                         },
                     ));
                 }
@@ -89,16 +89,25 @@ impl LeaseView {
             if ctx.settings.renew_on_activity {
                 reservations::renew_on_activity(tx, &event.agent.id, now).map_err(store_err)?;
             }
-            let notices =
-                reservations::pending_notices(tx, &event.agent.id, now).map_err(store_err)?;
-            Ok(Heartbeat { name, notices })
+            let pending: bool = tx
+                .query_row(
+                    "SELECT EXISTS (SELECT 1 FROM recipients WHERE agent = ?1 AND delivered_ms IS NULL)",
+                    [&event.agent.id],
+                    |r| r.get(0),
+                )
+                .map_err(|e| StoreError::Sql {
+                    path: Default::default(),
+                    source: e,
+                })?;
+            Ok(Heartbeat { name, pending })
         })?;
         view.snap = Snapshot::read(path);
         view.store = Some(store);
         Ok((view, hb))
     }
 
-    fn store(&mut self) -> Result<&mut Store, StoreError> {
+    /// The store, opened on first use.
+    pub fn store(&mut self) -> Result<&mut Store, StoreError> {
         if self.store.is_none() {
             self.store = Some(Store::open(&self.db)?);
         }

@@ -6,6 +6,7 @@
 
 pub mod builtin;
 pub mod chain;
+pub mod coordination;
 pub mod duration;
 pub mod enrich;
 pub mod event;

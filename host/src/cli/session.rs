@@ -1,6 +1,7 @@
 //! What every reservation command needs: who is asking, from where, under
 //! which policy, against which store. Every command is a heartbeat of its
-//! agent, and delivers the agent's pending notices on stderr.
+//! agent, prints hookgate's notices for it on stderr, and says when
+//! messages wait.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -11,7 +12,7 @@ use hookgate::event::Agent;
 use hookgate::paths::{self, PathContext};
 use hookgate::policy::{self, CaseFold, Policy};
 use hookgate::presence;
-use hookgate::reservations::{self, Context};
+use hookgate::reservations::Context;
 use hookgate::runtime::CodeCache;
 use hookgate::store::{now_ms, Store};
 
@@ -126,13 +127,17 @@ impl Session {
         let mut store = Store::open(&store_path)?;
         let (name, notices) = store.write_leases(|tx| -> anyhow::Result<_> {
             let name = presence::touch(tx, &agent, "cli", action, cli.name.as_deref(), now)??;
-            let notices = reservations::pending_notices(tx, &agent.id, now)?;
+            let notices = hookgate::coordination::messages::take_notices(tx, &agent.id, now)?;
             Ok((name, notices))
         })?;
+        let (notices, waiting) = notices;
         for n in notices {
+            eprintln!("hookgate notice: {}", n.framed(4000));
+        }
+        if waiting > 0 {
             eprintln!(
-                "hookgate notice: {}",
-                hookgate::runtime::guest::sanitize(&n)
+                "hookgate: {waiting} new message{} for you: `hookgate inbox`",
+                if waiting == 1 { "" } else { "s" }
             );
         }
         Ok(Session {

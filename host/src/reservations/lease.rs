@@ -180,11 +180,23 @@ pub fn force_release(
                 r.id,
                 r.patterns.join(" ")
             );
-            tx.execute(
-                "INSERT INTO notices (agent, ts_ms, text) VALUES (?1, ?2, ?3)",
-                params![r.agent, now, text],
+            crate::coordination::messages::post(
+                tx,
+                &r.agent,
+                &crate::coordination::messages::Post {
+                    sender: crate::coordination::messages::HOOKGATE,
+                    audience: &r.agent,
+                    kind: crate::coordination::messages::MessageKind::Notice,
+                    thread: None,
+                    importance: crate::coordination::messages::Importance::High,
+                    ack_required: false,
+                    body: &text,
+                    paths: &r.patterns,
+                    request: None,
+                },
+                now,
             )
-            .map_err(sql)?;
+            ?;
         }
         Ok(picked)
     })
@@ -243,23 +255,6 @@ pub fn renew_on_activity(
     .map_err(sql)
 }
 
-/// Undelivered notices for `agent`, marked delivered.
-pub fn pending_notices(
-    tx: &Transaction<'_>,
-    agent: &str,
-    now: i64,
-) -> Result<Vec<String>, ReserveError> {
-    let mut st = tx
-        .prepare_cached(
-            "UPDATE notices SET delivered_ms = ?2 WHERE agent = ?1 AND delivered_ms IS NULL RETURNING text",
-        )
-        .map_err(sql)?;
-    let rows = st
-        .query_map(params![agent, now], |r| r.get::<_, String>(0))
-        .map_err(sql)?;
-    rows.collect::<Result<_, _>>().map_err(sql)
-}
-
 /// Live reservations (of `agent` only, when given), oldest first.
 pub fn list(
     conn: &Connection,
@@ -281,7 +276,7 @@ pub fn list(
 }
 
 /// Drop what no one needs any more: reservations that ended a day ago, their
-/// prefixes, delivered notices, and log entries older than a week.
+/// prefixes, messages read a week ago, and log entries older than a week.
 fn prune(tx: &Transaction<'_>, now: i64) -> Result<(), ReserveError> {
     let day = 86_400_000;
     tx.execute(
@@ -295,11 +290,7 @@ fn prune(tx: &Transaction<'_>, now: i64) -> Result<(), ReserveError> {
         [now - day],
     )
     .map_err(sql)?;
-    tx.execute(
-        "DELETE FROM notices WHERE delivered_ms IS NOT NULL AND delivered_ms < ?1",
-        [now - day],
-    )
-    .map_err(sql)?;
+    crate::coordination::messages::prune(tx, now)?;
     tx.execute("DELETE FROM lease_log WHERE ts_ms < ?1", [now - 7 * day])
         .map_err(sql)?;
     Ok(())

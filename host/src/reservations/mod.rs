@@ -21,9 +21,7 @@ use crate::presence::State;
 use crate::store::StoreError;
 
 pub use acquire::{acquire, acquire_waiting, Grant, Request};
-pub use lease::{
-    extend, force_release, list, pending_notices, release, renew_on_activity, Released, Selector,
-};
+pub use lease::{extend, force_release, list, release, renew_on_activity, Released, Selector};
 pub use query::{against, ancestors, conflicts};
 
 /// Reservation mode. Shared and intent coexist with each other; exclusive

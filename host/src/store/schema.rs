@@ -106,6 +106,105 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX shell_calls_session ON shell_calls(session, ts_ms);
     ",
+    // 6: coordination. Messages and their per-recipient delivery (notices
+    // become messages from `hookgate`), negotiated release requests and their
+    // log, the latest read and write of each path (change notifications and
+    // stale-read warnings), the task board, and each agent's role and the
+    // process that runs it (MCP identity).
+    "
+    ALTER TABLE agents ADD COLUMN role TEXT;
+    ALTER TABLE agents ADD COLUMN host_pid INTEGER;
+    CREATE TABLE messages (
+        id INTEGER PRIMARY KEY,
+        ts_ms INTEGER NOT NULL,
+        sender TEXT NOT NULL,
+        audience TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        thread TEXT,
+        importance TEXT NOT NULL,
+        ack_required INTEGER NOT NULL,
+        body TEXT NOT NULL,
+        paths TEXT NOT NULL DEFAULT '[]',
+        request INTEGER
+    );
+    CREATE TABLE recipients (
+        agent TEXT NOT NULL,
+        message INTEGER NOT NULL,
+        directed INTEGER NOT NULL,
+        delivered_ms INTEGER,
+        read_ms INTEGER,
+        acked_ms INTEGER,
+        stop_ms INTEGER,
+        PRIMARY KEY (agent, message)
+    ) WITHOUT ROWID;
+    CREATE INDEX recipients_pending ON recipients(agent) WHERE delivered_ms IS NULL;
+    INSERT INTO messages (id, ts_ms, sender, audience, kind, importance, ack_required, body)
+        SELECT id, ts_ms, 'hookgate', agent, 'notice', 'normal', 0, text FROM notices;
+    INSERT INTO recipients (agent, message, directed, delivered_ms, read_ms)
+        SELECT agent, id, 1, delivered_ms, delivered_ms FROM notices;
+    DROP TABLE notices;
+    CREATE TABLE release_requests (
+        id INTEGER PRIMARY KEY,
+        ts_ms INTEGER NOT NULL,
+        requester TEXT NOT NULL,
+        holder TEXT NOT NULL,
+        reservation INTEGER NOT NULL,
+        want TEXT NOT NULL,
+        mode TEXT NOT NULL,
+        ttl_ms INTEGER NOT NULL,
+        urgency TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        deadline_ms INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        eta_ms INTEGER,
+        note TEXT NOT NULL DEFAULT '',
+        updated_ms INTEGER NOT NULL,
+        granted INTEGER
+    );
+    CREATE INDEX release_requests_open ON release_requests(reservation)
+        WHERE state IN ('pending', 'deferred');
+    CREATE TABLE request_log (
+        seq INTEGER PRIMARY KEY,
+        ts_ms INTEGER NOT NULL,
+        request INTEGER NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        detail TEXT NOT NULL
+    );
+    CREATE TABLE reads (
+        path TEXT NOT NULL,
+        agent TEXT NOT NULL,
+        ts_ms INTEGER NOT NULL,
+        notified_ms INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (path, agent)
+    ) WITHOUT ROWID;
+    CREATE TABLE writes (
+        path TEXT PRIMARY KEY,
+        agent TEXT NOT NULL,
+        ts_ms INTEGER NOT NULL,
+        how TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE tasks (
+        id INTEGER PRIMARY KEY,
+        title TEXT NOT NULL,
+        body TEXT NOT NULL DEFAULT '',
+        priority INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        blocked TEXT,
+        owner TEXT,
+        files TEXT NOT NULL DEFAULT '[]',
+        created_by TEXT NOT NULL,
+        created_ms INTEGER NOT NULL,
+        claimed_ms INTEGER,
+        done_ms INTEGER,
+        reservation INTEGER
+    );
+    CREATE TABLE task_deps (
+        task INTEGER NOT NULL,
+        dep INTEGER NOT NULL,
+        PRIMARY KEY (task, dep)
+    ) WITHOUT ROWID;
+    ",
 ];
 
 /// The version this binary writes.
@@ -156,6 +255,6 @@ mod tests {
                 |r| r.get(0),
             )
             .unwrap();
-        assert_eq!(n, 8);
+        assert_eq!(n, 15);
     }
 }

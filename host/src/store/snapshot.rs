@@ -3,7 +3,7 @@
 //! costs one file read instead of opening SQLite (about half a millisecond
 //! of a hook's three).
 //!
-//! Every transaction that changes reservations, agents or notices rewrites
+//! Every transaction that changes reservations, agents or messages rewrites
 //! the snapshot while it still holds SQLite's write lock, so snapshots are
 //! written in commit order (write to a temporary file, then rename: readers
 //! see the old or the new one, never half of one). A snapshot renamed into
@@ -15,7 +15,7 @@
 //! and newlines never appear raw):
 //! ```text
 //! hookgate-leases 1 <written_ms>
-//! A <id> <name> <last_seen_ms> <pending_notices> <platform>
+//! A <id> <name> <last_seen_ms> <undelivered_messages> <platform>
 //! R <prefix> <id> <agent> <literal> <mode> <auto> <created_ms> <expires_ms> <ttl_ms> <reason> <patterns>
 //! ```
 //! One `R` line per literal prefix of a reservation, so a reader finds the
@@ -88,7 +88,7 @@ pub fn write(tx: &Transaction<'_>, db: &Path, now: i64) -> Result<(), StoreError
         let mut st = tx
             .prepare_cached(
                 "SELECT a.id, a.name, a.last_seen_ms,
-                        (SELECT COUNT(*) FROM notices n WHERE n.agent = a.id AND n.delivered_ms IS NULL),
+                        (SELECT COUNT(*) FROM recipients n WHERE n.agent = a.id AND n.delivered_ms IS NULL),
                         a.platform,
                         (SELECT MIN(r.expires_ms - r.ttl_ms / 2) FROM reservations r
                           WHERE r.agent = a.id AND r.released_ms IS NULL AND r.expires_ms > ?1)
@@ -182,7 +182,7 @@ pub struct SnapAgent {
     pub name: String,
     /// Last seen, ms.
     pub last_seen_ms: i64,
-    /// Undelivered notices.
+    /// Undelivered messages (notices among them).
     pub notices: i64,
     /// Platform of its last hook (`cli` if only commands).
     pub platform: String,

@@ -1,0 +1,115 @@
+//! Messages reach a busy agent at its next hook, whatever the platform: the
+//! hook adds them to its answer as findings, and the adapter renders them in
+//! the platform's channel for context (Claude's `additionalContext`, Gemini's
+//! and Cursor's equivalents, a notice on stderr where that is all there is).
+//!
+//! - A prompt or a session start carries up to [`PROMPT_MESSAGES`] messages
+//!   in full (bodies up to [`PROMPT_BODY`] bytes).
+//! - A tool event carries up to [`TOOL_MESSAGES`], bodies cut at
+//!   [`TOOL_BODY`] bytes with a pointer to `hookgate read`.
+//! - A turn's end is held up once by directed messages the agent has not
+//!   acknowledged, unless the platform says a stop hook is already active.
+//!
+//! Whatever is shown is marked delivered, so each message reaches each
+//! recipient once; what did not fit stays for the next hook, and the answer
+//! says how many wait.
+
+use rusqlite::Transaction;
+
+use super::messages::{self, Message, MessageError};
+use crate::chain::Judged;
+use crate::event::{Event, Kind, Outcome};
+use crate::policy::Stage;
+
+/// Messages shown in full on a prompt or session start.
+pub const PROMPT_MESSAGES: usize = 5;
+/// Body bytes shown per message there.
+pub const PROMPT_BODY: usize = 4000;
+/// Messages shown on a tool event.
+pub const TOOL_MESSAGES: usize = 3;
+/// Body bytes shown per message there.
+pub const TOOL_BODY: usize = 600;
+
+fn finding(rule: &str, outcome: Outcome, message: String) -> Judged {
+    Judged {
+        validator: "messages".into(),
+        rule: rule.into(),
+        stage: Stage::Enforce,
+        would: outcome,
+        effective: outcome,
+        message,
+        paths: Vec::new(),
+        docs: None,
+    }
+}
+
+/// Should this event look at the store for messages? `pending` is what the
+/// heartbeat saw.
+pub fn wanted(event: &Event, pending: bool) -> bool {
+    match event.kind {
+        Kind::Stop => !event.stop_active,
+        Kind::Prompt | Kind::SessionStart | Kind::PreTool | Kind::PostTool => pending,
+        _ => false,
+    }
+}
+
+/// The findings that carry `event`'s agent's messages, marking what they
+/// show as delivered.
+pub fn deliver(tx: &Transaction<'_>, event: &Event, now: i64) -> Result<Vec<Judged>, MessageError> {
+    let agent = &event.agent.id;
+    let mut out = Vec::new();
+    if event.kind == Kind::Stop && !event.stop_active {
+        let blockers = messages::stop_blockers(tx, agent, now)?;
+        if !blockers.is_empty() {
+            let mut text = format!(
+                "Before you end this turn: {} addressed to you {} not acknowledged.",
+                plural(blockers.len(), "message"),
+                if blockers.len() == 1 { "is" } else { "are" }
+            );
+            for m in &blockers {
+                text.push_str("\n\n");
+                text.push_str(&m.framed(PROMPT_BODY));
+            }
+            let labels: Vec<String> = blockers.iter().map(Message::label).collect();
+            text.push_str(&format!(
+                "\n\nAct on them if they concern your work, then acknowledge with `hookgate ack {}` \
+                 (reply with `hookgate send --to NAME \"…\"`). This holds up your turn's end once.",
+                labels.join(" ")
+            ));
+            out.push(finding("unacknowledged", Outcome::Deny, text));
+        }
+    }
+    let (max, body) = match event.kind {
+        Kind::Prompt | Kind::SessionStart | Kind::Stop => (PROMPT_MESSAGES, PROMPT_BODY),
+        Kind::PreTool | Kind::PostTool => (TOOL_MESSAGES, TOOL_BODY),
+        _ => return Ok(out),
+    };
+    let shown = messages::undelivered(tx, agent, max + 1)?;
+    let more = shown.len() > max;
+    let shown = &shown[..shown.len().min(max)];
+    let ids: Vec<i64> = shown.iter().map(|m| m.id).collect();
+    messages::mark_delivered(tx, agent, &ids, now)?;
+    for m in shown {
+        out.push(finding("inbox", Outcome::Warn, m.framed(body)));
+    }
+    if more {
+        let (_, undelivered) = messages::counts(tx, agent)?;
+        out.push(finding(
+            "inbox",
+            Outcome::Warn,
+            format!(
+                "{} more waiting: `hookgate inbox` lists them.",
+                plural(undelivered as usize, "message")
+            ),
+        ));
+    }
+    Ok(out)
+}
+
+fn plural(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}

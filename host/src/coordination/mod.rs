@@ -1,0 +1,9 @@
+//! Coordination beyond locks: messages that reach busy agents (pushed into
+//! their context at the next hook), negotiated release of reservations,
+//! change notifications routed to the agents that rely on a path, and the
+//! task board. Everything lives in the store, under the identity hooks,
+//! commands and the MCP server share.
+
+pub mod delivery;
+pub mod frame;
+pub mod messages;
