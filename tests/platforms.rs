@@ -250,8 +250,47 @@ fn init_then_doctor_is_clean_for_every_platform_and_uninstall_undoes_it() {
     // Each platform's registered hook answers in its dialect: run one.
     let gem = std::fs::read_to_string(repo.root.join(".gemini/settings.json")).unwrap();
     assert!(gem.contains("hook gemini --event BeforeTool") && gem.contains("30000"));
+    // hookgate's MCP server, in every project-level MCP configuration
+    // (windsurf and cline keep theirs at user level only: not touched).
+    for (p, _, _) in MCP_FILES {
+        assert!(
+            doctor
+                .stdout
+                .lines()
+                .any(|l| l.starts_with(&format!("ok   {p:<9}"))
+                    && l.contains("MCP server registered")),
+            "{p}: {}",
+            doctor.stdout
+        );
+    }
+    for (p, file, key) in MCP_FILES {
+        assert_eq!(
+            mcp_entry(&repo.root, file, key),
+            Some((common::BIN.to_string(), vec!["mcp".to_string()])),
+            "{p}: {file}"
+        );
+    }
+    assert_eq!(
+        mcp_kind(&repo.root),
+        Some("stdio".into()),
+        "VS Code's entries are typed"
+    );
+    for p in ["windsurf", "cline"] {
+        assert!(
+            doctor
+                .stdout
+                .lines()
+                .any(|l| l.contains(p) && l.contains("MCP server not registered")),
+            "{p}: {}",
+            doctor.stdout
+        );
+    }
     let out = repo.run(&["uninstall"], "");
     assert_eq!(out.code, 0, "{out:?}");
+    for (p, file, key) in MCP_FILES {
+        assert_eq!(mcp_entry(&repo.root, file, key), None, "{p}: {file}");
+        assert!(!repo.root.join(file).exists(), "{p}: {file} left behind");
+    }
     let doctor = repo.run(&["doctor"], "");
     assert_eq!(doctor.code, 1, "{}", doctor.stdout);
     assert!(
@@ -259,6 +298,47 @@ fn init_then_doctor_is_clean_for_every_platform_and_uninstall_undoes_it() {
         "{}",
         doctor.stdout
     );
+}
+
+/// Each platform's project MCP configuration: (platform, file, the key of
+/// its servers).
+const MCP_FILES: &[(&str, &str, &str)] = &[
+    ("claude", ".mcp.json", "mcpServers"),
+    ("gemini", ".gemini/settings.json", "mcpServers"),
+    ("codex", ".codex/config.toml", "mcp_servers"),
+    ("cursor", ".cursor/mcp.json", "mcpServers"),
+    ("copilot", ".vscode/mcp.json", "servers"),
+    ("kiro", ".kiro/settings/mcp.json", "mcpServers"),
+    ("droid", ".factory/mcp.json", "mcpServers"),
+    ("qwen", ".qwen/settings.json", "mcpServers"),
+];
+
+/// The `hookgate` server of `file` (JSON, or TOML for Codex): its command
+/// and args.
+fn mcp_entry(root: &Path, file: &str, key: &str) -> Option<(String, Vec<String>)> {
+    let text = std::fs::read_to_string(root.join(file)).ok()?;
+    let v: serde_json::Value = if file.ends_with(".toml") {
+        serde_json::to_value(toml::from_str::<toml::Table>(&text).unwrap()).unwrap()
+    } else {
+        serde_json::from_str(&text).unwrap()
+    };
+    let e = v.get(key)?.get("hookgate")?;
+    Some((
+        e["command"].as_str()?.to_string(),
+        e["args"]
+            .as_array()?
+            .iter()
+            .filter_map(|a| a.as_str().map(str::to_string))
+            .collect(),
+    ))
+}
+
+fn mcp_kind(root: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(root.join(".vscode/mcp.json")).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    v["servers"]["hookgate"]["type"]
+        .as_str()
+        .map(str::to_string)
 }
 
 #[test]

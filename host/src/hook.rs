@@ -347,12 +347,30 @@ pub fn handle(adapter: &dyn Adapter, input: &str, opts: &HookOptions) -> HookRes
             if let Ok(mut l) = lease.lock() {
                 let now = crate::store::now_ms();
                 let delivered = l.store().map_err(|e| e.to_string()).and_then(|s| {
-                    s.write_leases(|tx| crate::coordination::delivery::deliver(tx, &event, now))
-                        .map_err(|e| e.to_string())
+                    s.write_leases(|tx| {
+                        crate::coordination::delivery::deliver(tx, &event, &policy.presence, now)
+                    })
+                    .map_err(|e| e.to_string())
                 });
                 match delivered {
                     Ok(found) => found.into_iter().for_each(|f| verdict.add(f)),
                     Err(e) => diagnostics.push(format!("hookgate: messages not delivered: {e}")),
+                }
+            }
+        }
+    }
+    if let Some(lease) = &lease {
+        if let Ok(mut l) = lease.lock() {
+            for f in crate::coordination::changes::on_event(
+                &mut l,
+                &store_path,
+                &event,
+                &verdict,
+                &policy,
+            ) {
+                match f {
+                    Ok(j) => verdict.add(j),
+                    Err(e) => diagnostics.push(format!("hookgate: change tracking: {e}")),
                 }
             }
         }

@@ -86,6 +86,10 @@ impl LeaseView {
                 Ok(n) => n,
                 Err(_) => event.agent.name.clone(),
             };
+            // The platform process behind this hook, for the MCP server it spawned.
+            if let Some(pid) = crate::mcp::identity::host_pid() {
+                presence::record_host_pid(tx, &event.agent.id, pid)?;
+            }
             if ctx.settings.renew_on_activity {
                 reservations::renew_on_activity(tx, &event.agent.id, now).map_err(store_err)?;
             }

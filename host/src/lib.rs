@@ -13,6 +13,7 @@ pub mod event;
 pub mod hook;
 pub mod install;
 pub mod lease_view;
+pub mod mcp;
 pub mod paths;
 pub mod platform;
 pub mod policy;

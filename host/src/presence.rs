@@ -195,6 +195,92 @@ pub fn touch(
     Ok(Ok(current))
 }
 
+/// Record the process that runs `agent`: its platform's process, the first
+/// ancestor of its hook that is not a shell or wrapper (see
+/// [`crate::mcp::identity`]). The MCP server the same platform spawned finds
+/// its agent by it.
+pub fn record_host_pid(tx: &Transaction<'_>, agent: &str, pid: u32) -> Result<(), StoreError> {
+    tx.execute(
+        "UPDATE agents SET host_pid = ?2 WHERE id = ?1 AND host_pid IS NOT ?2",
+        params![agent, pid],
+    )
+    .map_err(|e| StoreError::Sql {
+        path: Default::default(),
+        source: e,
+    })?;
+    Ok(())
+}
+
+/// What a command's heartbeat found.
+#[derive(Debug, Clone, Default)]
+pub struct Beat {
+    /// The agent's name in the store.
+    pub name: String,
+    /// hookgate's notices for it, now marked delivered: the caller shows them.
+    pub notices: Vec<crate::coordination::messages::Message>,
+    /// Other messages waiting for it.
+    pub waiting: i64,
+}
+
+/// Why a command's heartbeat failed.
+#[derive(Debug, thiserror::Error)]
+pub enum BeatError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The name asked for is invalid or taken.
+    #[error(transparent)]
+    Name(#[from] NameError),
+    /// Reading the notices failed.
+    #[error(transparent)]
+    Message(#[from] crate::coordination::messages::MessageError),
+}
+
+/// The heartbeat of a command (CLI or MCP tool) run by `agent`: recorded
+/// with `action`, keeping the platform its hooks reported, and hookgate's
+/// notices taken for the caller to show. Skipped when the lease snapshot
+/// `snap` shows the agent seen moments ago with nothing waiting and no new
+/// `name` is asked for (then nothing is written). `store` is used when
+/// given, else the store at `store_path` is opened.
+pub fn command_heartbeat(
+    store_path: &std::path::Path,
+    snap: Option<&crate::store::snapshot::Snapshot>,
+    store: Option<&mut crate::store::Store>,
+    agent: &Agent,
+    action: &str,
+    name: Option<&str>,
+    now_ms: i64,
+) -> Result<Beat, BeatError> {
+    if name.is_none() {
+        if let Some(me) = snap.and_then(|s| s.agent(&agent.id)) {
+            if me.quiet(now_ms) {
+                return Ok(Beat {
+                    name: me.name.clone(),
+                    ..Beat::default()
+                });
+            }
+        }
+    }
+    let mut opened;
+    let store = match store {
+        Some(s) => s,
+        None => {
+            opened = crate::store::Store::open(store_path)?;
+            &mut opened
+        }
+    };
+    store.write_leases(|tx| -> Result<Beat, BeatError> {
+        let name = touch(tx, agent, "cli", action, name, now_ms)??;
+        let (notices, waiting) =
+            crate::coordination::messages::take_notices(tx, &agent.id, now_ms)?;
+        Ok(Beat {
+            name,
+            notices,
+            waiting,
+        })
+    })
+}
+
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AgentRecord> {
     Ok(AgentRecord {
         id: r.get(0)?,
@@ -274,4 +360,31 @@ mod tests {
         let rec = find(store.connection(), "reviewer").unwrap().unwrap();
         assert_eq!((rec.id.as_str(), rec.platform.as_str()), ("s2", "claude"));
     }
+}
+
+/// Set `agent`'s role (`reviewer`, `operator` …; empty clears it): messages
+/// to `role:NAME` reach the live agents with that role.
+pub fn set_role(tx: &Transaction<'_>, agent: &str, role: &str) -> Result<(), StoreError> {
+    let role = role.trim();
+    tx.execute(
+        "UPDATE agents SET role = ?2 WHERE id = ?1",
+        params![agent, (!role.is_empty()).then_some(role)],
+    )
+    .map_err(|e| StoreError::Sql {
+        path: Default::default(),
+        source: e,
+    })?;
+    Ok(())
+}
+
+/// `agent`'s role, if it has one.
+pub fn role_of(
+    conn: &rusqlite::Connection,
+    agent: &str,
+) -> Result<Option<String>, rusqlite::Error> {
+    conn.query_row("SELECT role FROM agents WHERE id = ?1", [agent], |r| {
+        r.get(0)
+    })
+    .optional()
+    .map(Option::flatten)
 }

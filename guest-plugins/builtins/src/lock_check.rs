@@ -141,8 +141,18 @@ pub fn validate(event: &Event, config: &Locks<'_>) -> Result<Vec<Finding>, Strin
             for h in &holders {
                 lines.push(format!("- {}", describe(h, now)));
             }
+            let asks: Vec<String> = holders
+                .iter()
+                .map(|h| {
+                    format!(
+                        "`hookgate request-release {} --urgency normal --wait 10m --reason \"…\"`",
+                        h.reservation
+                    )
+                })
+                .collect();
             lines.push(format!(
-                "Next: work on other files; or run `hookgate reserve {} --wait 10m` to queue for it (a holder that goes away stops blocking); `hookgate locks` shows all reservations.",
+                "Next: work on other files; or ask the holder to hand it over with {} (you get it the moment they release); or queue with `hookgate reserve {} --wait 10m` (a holder that goes away stops blocking); `hookgate locks` shows all reservations.",
+                asks.join(" and "),
                 written.join(" ")
             ));
             findings.push(

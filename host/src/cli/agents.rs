@@ -2,8 +2,8 @@
 
 use std::process::ExitCode;
 
-use hookgate::presence::{self, State};
-use hookgate::reservations;
+use hookgate::presence;
+use hookgate::reservations::{self, report};
 use hookgate::store::now_ms;
 
 use super::session::{relative, Session};
@@ -13,35 +13,22 @@ pub fn agents(cli: &Cli, all: bool, json: bool) -> anyhow::Result<ExitCode> {
     let s = Session::open(cli, "agents")?;
     let store = s.store()?;
     let now = now_ms();
-    let list = presence::list(store.connection())?;
-    let holds = reservations::list(store.connection(), None, now, &s.rctx)?;
+    let rows = report::roster(store.connection(), &s.rctx, all, now)?;
     drop(store);
-    let rows: Vec<_> = list
-        .into_iter()
-        .map(|a| {
-            let state = State::of(a.last_seen_ms, now, &s.policy.presence);
-            let held = holds.iter().filter(|h| h.agent == a.id).count();
-            (a, state, held)
-        })
-        .filter(|(_, state, held)| all || *state != State::Gone || *held > 0)
-        .collect();
     if json {
-        println!(
-            "{}",
-            serde_json::json!({"now_ms": now, "agents": rows.iter().map(|(a, state, held)| serde_json::json!({
-                "id": a.id, "name": a.name, "platform": a.platform, "session": a.session,
-                "parent": a.parent, "state": state, "last_seen_ms": a.last_seen_ms,
-                "first_seen_ms": a.first_seen_ms, "last_action": a.last_action,
-                "reservations": held, "you": a.id == s.agent.id,
-            })).collect::<Vec<_>>()})
-        );
+        println!("{}", report::agents_json(&rows, &s.agent.id, now));
         return Ok(ExitCode::SUCCESS);
     }
     println!(
         "{:<20} {:<8} {:<8} {:<12} {:>5}  {:<28} id",
         "name", "platform", "state", "last seen", "locks", "last action"
     );
-    for (a, state, held) in &rows {
+    for report::AgentRow {
+        agent: a,
+        state,
+        held,
+    } in &rows
+    {
         let name = if a.id == s.agent.id {
             format!("{} (you)", a.name)
         } else {
@@ -64,9 +51,17 @@ pub fn agents(cli: &Cli, all: bool, json: bool) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn whoami(cli: &Cli, json: bool) -> anyhow::Result<ExitCode> {
+pub fn whoami(cli: &Cli, role: Option<&str>, json: bool) -> anyhow::Result<ExitCode> {
     let s = Session::open(cli, "whoami")?;
-    let store = s.store()?;
+    let mut store = s.store()?;
+    if let Some(r) = role {
+        hookgate::coordination::messages::check_name("the role", r)?;
+        if r.len() > 40 || r.contains(',') {
+            anyhow::bail!("a role is one short word (at most 40 bytes, no commas)");
+        }
+        store.write_leases(|tx| presence::set_role(tx, &s.agent.id, r))?;
+    }
+    let role = presence::role_of(store.connection(), &s.agent.id)?;
     let now = now_ms();
     let rec = presence::find(store.connection(), &s.agent.id)?;
     let holds = reservations::list(store.connection(), Some(&s.agent.id), now, &s.rctx)?;
@@ -82,9 +77,14 @@ pub fn whoami(cli: &Cli, json: bool) -> anyhow::Result<ExitCode> {
     if json {
         println!(
             "{}",
-            serde_json::json!({"id": s.agent.id, "name": s.name, "session": s.agent.session,
-                "subagent": s.agent.subagent, "platform": platform, "identity_from": source,
-                "store": s.store_path, "reservations": holds.iter().map(|h| h.label()).collect::<Vec<_>>()})
+            report::whoami_json(&report::Whoami {
+                agent: &s.agent,
+                name: &s.name,
+                platform: &platform,
+                identity_from: source,
+                store: &s.store_path,
+                holds: &holds,
+            })
         );
     } else {
         println!("{} ({})", s.name, s.agent.id);
@@ -92,6 +92,9 @@ pub fn whoami(cli: &Cli, json: bool) -> anyhow::Result<ExitCode> {
             println!("subagent {sub} of session {}", s.agent.session);
         }
         println!("platform: {platform}; identity from {source}");
+        if let Some(r) = &role {
+            println!("role: {r}");
+        }
         println!("store: {}", s.store_path.display());
         if holds.is_empty() {
             println!("holds no reservations");

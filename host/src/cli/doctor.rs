@@ -1,20 +1,27 @@
-//! `hookgate doctor`: checks each wired platform and the policy and store,
-//! and prints what to fix. Exit 0 when everything is in order, 1 otherwise.
+//! `hookgate doctor`: checks each wired platform (its hooks and hookgate's
+//! MCP server) and the policy and store, and prints what to fix. Exit 0
+//! when everything is in order, 1 otherwise.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use hookgate::install::doctor::{self, Check};
-use hookgate::install::{self, PLATFORMS};
+use hookgate::install::{self, mcp, PLATFORMS};
 use hookgate::{paths, policy};
 
 pub fn run(dir: Option<PathBuf>, platforms: &[String], json: bool) -> anyhow::Result<ExitCode> {
     let (root, named) = super::init::targets(dir, platforms)?;
-    // Named platforms, else every platform that has a configuration file.
+    // Named platforms, else every platform that has a configuration file
+    // or hookgate's MCP server registered.
     let wirings: Vec<_> = if platforms.is_empty() {
         PLATFORMS
             .iter()
-            .filter(|w| install::path_of(w, &root).exists())
+            .filter(|w| {
+                install::path_of(w, &root).exists()
+                    || mcp::mcp_wiring(w.platform).is_some_and(|m| {
+                        matches!(mcp::status(m, &root, &[]), Ok(mcp::Entry::Ours { .. }))
+                    })
+            })
             .collect()
     } else {
         named
@@ -30,6 +37,7 @@ pub fn run(dir: Option<PathBuf>, platforms: &[String], json: bool) -> anyhow::Re
     }
     for w in &wirings {
         checks.extend(doctor::platform(w, &root));
+        checks.extend(doctor::mcp(w, &root));
     }
     // The policy loads and the store opens, as a hook here would find them.
     let pol = policy::layers_for(Some(&root), None).and_then(|l| policy::load(&l));

@@ -2,13 +2,15 @@
 //! and merge hookgate's hook entries into each platform's configuration
 //! (the named platforms, or those found in the repository and the home
 //! directory), idempotently; show the diff with `--dry-run`; take the
-//! entries out again.
+//! entries out again. With the hooks, hookgate's MCP server (`hookgate mcp`)
+//! is registered in each platform's project MCP configuration (not with
+//! `--no-mcp`; see [`hookgate::install::mcp`] for which platforms have one).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use hookgate::install::{self, Change, Wiring};
+use hookgate::install::{self, mcp, Change, Wiring};
 use hookgate::paths;
 use hookgate::policy::DEFAULT_POLICY;
 
@@ -105,6 +107,7 @@ pub fn run(
     bin: Option<String>,
     dir: Option<PathBuf>,
     platforms: &[String],
+    with_mcp: bool,
 ) -> anyhow::Result<ExitCode> {
     let (root, wirings) = targets(dir, platforms)?;
     let bin = bin.unwrap_or_else(default_bin);
@@ -122,9 +125,35 @@ pub fn run(
     for w in &wirings {
         changes.extend(install::install(w, &root, &bin)?);
     }
+    // The MCP server, merged into the same changes (Gemini and Qwen keep
+    // it in their hooks' file).
+    let mut registered: Vec<&'static mcp::McpWiring> = Vec::new();
+    let mut taken: Vec<String> = Vec::new();
+    let mut skipped: Vec<String> = Vec::new();
+    for w in wirings.iter().filter(|_| with_mcp) {
+        match mcp::mcp_wiring(w.platform) {
+            Some(m) => match mcp::install(m, &root, &bin, &mut changes).with_context(|| {
+                format!(
+                    "registering the MCP server for {} (skip it with --no-mcp)",
+                    w.platform
+                )
+            })? {
+                Some(note) => taken.push(note),
+                None => registered.push(m),
+            },
+            None => skipped.push(format!(
+                "{}: {}",
+                w.platform,
+                mcp::skipped(w.platform).unwrap_or("no project MCP configuration")
+            )),
+        }
+    }
     let any = show_or_apply(&changes, &root, dry_run)?;
     if !any {
         println!("nothing to change");
+    }
+    for t in &taken {
+        println!("mcp: {t}");
     }
     if !dry_run {
         let names: Vec<&str> = wirings.iter().map(|w| w.platform).collect();
@@ -134,6 +163,24 @@ pub fn run(
         );
         if names.contains(&"codex") {
             println!("codex: open `codex` here and trust the hooks under /hooks; untrusted hooks stay silent");
+        }
+        if !registered.is_empty() {
+            println!(
+                "MCP server `{bin} mcp` registered in {}",
+                registered
+                    .iter()
+                    .map(|m| m.path)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            for m in &registered {
+                if let Some(n) = m.note {
+                    println!("{}: {n}", m.platform);
+                }
+            }
+        }
+        for s in &skipped {
+            println!("MCP server not registered for {s}; add it there yourself (command `{bin}`, args [\"mcp\"])");
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -154,6 +201,13 @@ pub fn uninstall(
     let mut changes = Vec::new();
     for w in &wirings {
         changes.extend(install::uninstall(w, &root)?);
+    }
+    // hookgate's MCP server entries; the user's servers stay.
+    for w in &wirings {
+        if let Some(m) = mcp::mcp_wiring(w.platform) {
+            mcp::uninstall(m, &root, &mut changes)
+                .with_context(|| format!("removing the MCP server for {}", w.platform))?;
+        }
     }
     if !show_or_apply(&changes, &root, dry_run)? {
         println!("nothing to remove");

@@ -8,10 +8,15 @@ mod effects;
 mod explain;
 mod hook;
 mod init;
+mod mcp;
+mod messages;
 mod policy;
 mod report;
+mod requests;
 mod reserve;
 mod session;
+mod status;
+mod task;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -151,7 +156,111 @@ enum Command {
         all: bool,
     },
     /// Show who hookgate thinks you are.
-    Whoami,
+    Whoami {
+        /// Set your role (`reviewer`, `operator` …): messages to `role:NAME` reach you.
+        #[arg(long)]
+        role: Option<String>,
+    },
+    /// Send a message to agents: by id or name, `role:NAME`, or `all`. It reaches them at their next hook.
+    Send {
+        /// Recipient (repeatable, or comma-separated): id, name, role:NAME, all.
+        #[arg(long, required = true)]
+        to: Vec<String>,
+        /// Thread, to group a conversation.
+        #[arg(long)]
+        thread: Option<String>,
+        /// low, normal, high, urgent.
+        #[arg(long, value_enum, default_value = "normal")]
+        importance: hookgate::coordination::messages::Importance,
+        /// Ask recipients to acknowledge it (`hookgate ack`); a directed one holds up their turn's end once.
+        #[arg(long)]
+        ack: bool,
+        /// Read the message from this file.
+        #[arg(long)]
+        file: Option<PathBuf>,
+        /// The message (`-` reads stdin).
+        text: Vec<String>,
+    },
+    /// List your messages (unread first, a page at a time; subjects only).
+    Inbox {
+        /// Only unread ones.
+        #[arg(long)]
+        unread: bool,
+        /// Only those addressed to you by id or name.
+        #[arg(long)]
+        directed: bool,
+        /// Only those that ask for acknowledgement and have none.
+        #[arg(long)]
+        unacked: bool,
+        /// Only this thread.
+        #[arg(long)]
+        thread: Option<String>,
+        /// Messages per page.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// Page (1 is the first).
+        #[arg(long, default_value_t = 1)]
+        page: usize,
+    },
+    /// Show one message in full (framed as another agent's text) and mark it read.
+    Read {
+        /// Message id (m12).
+        id: String,
+    },
+    /// Acknowledge messages.
+    Ack {
+        /// Message ids (m12).
+        ids: Vec<String>,
+        /// All of yours.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Ask the holder of a reservation to hand it over; it passes to you the moment they release.
+    RequestRelease {
+        /// A reservation id (r12), or patterns you want.
+        #[arg(required = true)]
+        target: Vec<String>,
+        /// normal or urgent.
+        #[arg(long, value_enum, default_value = "normal")]
+        urgency: hookgate::coordination::requests::Urgency,
+        /// Wait this long for the answer (exit 0 granted, 3 not); also the deadline after which it escalates.
+        #[arg(long)]
+        wait: Option<String>,
+        /// Why (the holder sees it).
+        #[arg(long)]
+        reason: Option<String>,
+        /// Mode you want.
+        #[arg(long, value_enum, default_value = "exclusive")]
+        mode: hookgate::reservations::Mode,
+        /// Lease you want (default: policy default_ttl).
+        #[arg(long)]
+        ttl: Option<String>,
+    },
+    /// Answer a release request made to you: release (it passes to the requester) or defer.
+    Respond {
+        /// Request id (rq5).
+        id: String,
+        /// release or defer.
+        #[arg(value_enum)]
+        answer: hookgate::coordination::requests::Response,
+        /// When you expect to release (defer).
+        #[arg(long)]
+        eta: Option<String>,
+        /// A note for the requester.
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Release requests you made or were asked, with every step.
+    Requests {
+        /// Include settled ones.
+        #[arg(long)]
+        all: bool,
+        /// Everyone's, not only yours.
+        #[arg(long)]
+        everyone: bool,
+    },
+    /// One screen: who is active, on what task, holding what, waiting for what, the last messages.
+    Status,
     /// Release another agent's reservation (operator); audited, and the holder is told.
     ForceRelease {
         /// Reservation ids (r12) or patterns.
@@ -175,6 +284,9 @@ enum Command {
         /// Platforms to wire (repeatable; default: those found in the repository and the home directory).
         #[arg(long = "platform")]
         platforms: Vec<String>,
+        /// Do not register hookgate's MCP server (`hookgate mcp`) in the platforms' MCP configuration.
+        #[arg(long)]
+        no_mcp: bool,
     },
     /// Take hookgate's hook entries out of the platforms' configuration.
     Uninstall {
@@ -196,6 +308,13 @@ enum Command {
         /// Platforms (repeatable; default: every platform with a configuration file).
         #[arg(long = "platform")]
         platforms: Vec<String>,
+    },
+    /// Serve the coordination tools over MCP on stdin/stdout (for the agent platform to spawn).
+    Mcp,
+    /// The task board: add, list, claim, next, done, block, unblock.
+    Task {
+        #[command(subcommand)]
+        command: task::TaskCommand,
     },
     /// Play a short scene in a scratch git repository through the real event path.
     Demo {
@@ -268,7 +387,8 @@ pub fn main() -> ExitCode {
             ref bin,
             ref dir,
             ref platforms,
-        } => init::run(&cli, dry_run, bin.clone(), dir.clone(), platforms),
+            no_mcp,
+        } => init::run(&cli, dry_run, bin.clone(), dir.clone(), platforms, !no_mcp),
         Command::Uninstall {
             dry_run,
             ref dir,
@@ -279,6 +399,8 @@ pub fn main() -> ExitCode {
             ref platforms,
         } => doctor::run(dir.clone(), platforms, json),
         Command::Demo { keep } => demo::run(keep),
+        Command::Task { ref command } => task::run(&cli, command, json),
+        Command::Mcp => mcp::run(&cli),
         Command::Effects {
             ref cwd,
             look,
@@ -308,7 +430,74 @@ pub fn main() -> ExitCode {
         Command::Check { ref paths } => reserve::check(&cli, paths, json),
         Command::Locks { mine, ref of } => reserve::locks(&cli, mine, of.as_deref(), json),
         Command::Agents { all } => agents::agents(&cli, all, json),
-        Command::Whoami => agents::whoami(&cli, json),
+        Command::Whoami { ref role } => agents::whoami(&cli, role.as_deref(), json),
+        Command::Send {
+            ref to,
+            ref thread,
+            importance,
+            ack,
+            ref file,
+            ref text,
+        } => messages::send(
+            &cli,
+            &messages::SendArgs {
+                to,
+                text,
+                file: file.as_deref(),
+                thread: thread.as_deref(),
+                importance,
+                ack,
+            },
+            json,
+        ),
+        Command::Inbox {
+            unread,
+            directed,
+            unacked,
+            ref thread,
+            limit,
+            page,
+        } => messages::inbox(
+            &cli,
+            &messages::InboxArgs {
+                unread,
+                directed,
+                unacked,
+                thread: thread.as_deref(),
+                limit,
+                page,
+            },
+            json,
+        ),
+        Command::Read { ref id } => messages::read(&cli, id, json),
+        Command::Ack { ref ids, all } => messages::ack(&cli, ids, all, json),
+        Command::RequestRelease {
+            ref target,
+            urgency,
+            ref wait,
+            ref reason,
+            mode,
+            ref ttl,
+        } => requests::request_release(
+            &cli,
+            &requests::AskArgs {
+                target,
+                urgency,
+                wait: wait.as_deref(),
+                reason: reason.as_deref(),
+                mode,
+                ttl: ttl.as_deref(),
+            },
+            json,
+        ),
+        Command::Respond {
+            ref id,
+            answer,
+            ref eta,
+            ref note,
+        } => requests::respond(&cli, id, answer, eta.as_deref(), note.as_deref(), json),
+        Command::Requests { all, everyone } => requests::list(&cli, all, everyone, json),
+        Command::Status => status::run(&cli, json),
         Command::ForceRelease {
             ref targets,
             ref reason,

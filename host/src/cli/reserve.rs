@@ -2,76 +2,17 @@
 
 use std::process::ExitCode;
 
-use hookgate::reservations::{
-    self, normalize_pattern, Conflict, Grant, Hold, Mode, Request, Selector,
-};
+use hookgate::reservations::report;
+use hookgate::reservations::{self, Grant, Hold, Mode, Request};
 use hookgate::store::now_ms;
 
 use super::session::{relative, Session};
 use super::{parse_duration, Cli};
 
+pub use hookgate::reservations::report::{describe, next_steps};
+
 /// Exit code of a request refused by a conflict (DESIGN §6).
 pub const REFUSED: u8 = 3;
-
-fn conflict_json(c: &Conflict, now: i64) -> serde_json::Value {
-    serde_json::json!({
-        "reservation": if c.queued { format!("q{}", c.hold.id) } else { c.hold.label() },
-        "queued": c.queued,
-        "holder": c.hold.agent_name,
-        "holder_id": c.hold.agent,
-        "holder_state": c.hold.holder_state,
-        "holder_active": c.hold.holder_state == hookgate::presence::State::Active,
-        "patterns": c.hold.patterns,
-        "mode": c.hold.mode,
-        "reason": c.hold.reason,
-        "since_ms": c.hold.created_ms,
-        "expires_ms": c.hold.expires_ms,
-        "expires_in": relative(c.hold.expires_ms, now),
-        "example": c.example,
-    })
-}
-
-/// One line per conflict, for people and agents.
-pub fn describe(c: &Conflict, now: i64) -> String {
-    let h = &c.hold;
-    let what = if c.queued {
-        format!("a queued {} request (q{})", h.mode.as_str(), h.id)
-    } else {
-        format!("{} {}", h.label(), h.mode.as_str())
-    };
-    let example = c
-        .example
-        .as_deref()
-        .map(|e| format!(" e.g. `{e}`"))
-        .unwrap_or_default();
-    let reason = if h.reason.is_empty() {
-        String::new()
-    } else {
-        format!(" for \"{}\"", h.reason)
-    };
-    format!(
-        "{} ({}, {}) holds {} as {what}{reason}, since {}, expires {};{example}",
-        h.agent_name,
-        h.agent,
-        h.holder_state.as_str(),
-        h.patterns.join(" "),
-        relative(h.created_ms, now),
-        relative(h.expires_ms, now),
-    )
-}
-
-/// What the refused agent can do next.
-pub fn next_steps(patterns: &[String], conflicts: &[Conflict]) -> String {
-    let first = conflicts
-        .first()
-        .map(|c| c.hold.label())
-        .unwrap_or_default();
-    format!(
-        "Next: work on files outside these patterns, or wait for the lease with `hookgate reserve {} --wait 10m` \
-         (a holder that goes away stops blocking); an operator can `hookgate force-release {first} --reason \"…\"`.",
-        patterns.join(" ")
-    )
-}
 
 #[allow(clippy::too_many_arguments)]
 pub fn reserve(
@@ -88,10 +29,7 @@ pub fn reserve(
         Some(t) => parse_duration(t)?.as_millis() as i64,
         None => s.rctx.settings.default_ttl_ms,
     };
-    let normalized: Vec<String> = patterns
-        .iter()
-        .map(|p| normalize_pattern(&s.paths, p))
-        .collect::<Result<_, _>>()?;
+    let normalized = report::normalize_all(&s.paths, patterns)?;
     let req = Request {
         patterns: normalized.clone(),
         mode,
@@ -123,9 +61,15 @@ pub fn reserve(
             if json {
                 println!(
                     "{}",
-                    serde_json::json!({"status": "granted", "reservation": format!("r{id}"), "id": id,
-                        "renewed": renewed, "patterns": normalized, "mode": mode, "expires_ms": expires_ms,
-                        "agent": s.agent.id, "name": s.name})
+                    report::granted_json(
+                        id,
+                        renewed,
+                        &normalized,
+                        mode,
+                        expires_ms,
+                        &s.agent.id,
+                        &s.name
+                    )
                 );
             } else {
                 println!(
@@ -141,13 +85,10 @@ pub fn reserve(
             Ok(ExitCode::SUCCESS)
         }
         Grant::Refused { conflicts } => {
-            let next = next_steps(&normalized, &conflicts);
             if json {
                 println!(
                     "{}",
-                    serde_json::json!({"status": "refused", "patterns": normalized, "mode": mode,
-                        "conflicts": conflicts.iter().map(|c| conflict_json(c, now)).collect::<Vec<_>>(),
-                        "next": next})
+                    report::refused_json(&normalized, mode, &conflicts, now)
                 );
             } else {
                 eprintln!(
@@ -163,46 +104,16 @@ pub fn reserve(
                 if wait.is_some() {
                     eprintln!("  (gave up after waiting {})", wait.unwrap_or_default());
                 }
-                eprintln!("{next}");
+                eprintln!("{}", next_steps(&normalized, &conflicts));
             }
             Ok(ExitCode::from(REFUSED))
         }
     }
 }
 
-/// Parse `r12`, `12` as ids; anything else is a pattern.
-fn selector(s: &Session, args: &[String], all: bool) -> anyhow::Result<Selector> {
-    if all {
-        if !args.is_empty() {
-            anyhow::bail!("give patterns or ids, or --all, not both");
-        }
-        return Ok(Selector::All);
-    }
-    if args.is_empty() {
-        anyhow::bail!("name what to act on: patterns, reservation ids (r12), or --all");
-    }
-    let ids: Vec<Option<i64>> = args
-        .iter()
-        .map(|a| a.strip_prefix('r').unwrap_or(a).parse::<i64>().ok())
-        .collect();
-    if ids.iter().all(Option::is_some) {
-        return Ok(Selector::Ids(ids.into_iter().flatten().collect()));
-    }
-    Ok(Selector::Patterns(
-        args.iter()
-            .map(|p| normalize_pattern(&s.paths, p))
-            .collect::<Result<_, _>>()?,
-    ))
-}
-
 fn print_changed(verb: &str, changed: &[reservations::Released], json: bool, now: i64) -> ExitCode {
     if json {
-        println!(
-            "{}",
-            serde_json::json!({verb: changed.iter().map(|r| serde_json::json!({
-                "reservation": format!("r{}", r.id), "agent": r.agent, "patterns": r.patterns,
-                "expires_ms": r.expires_ms})).collect::<Vec<_>>()})
-        );
+        println!("{}", report::changed_json(verb, changed));
     } else if changed.is_empty() {
         println!("nothing to {verb}");
     } else {
@@ -229,10 +140,29 @@ fn print_changed(verb: &str, changed: &[reservations::Released], json: bool, now
 
 pub fn release(cli: &Cli, args: &[String], all: bool, json: bool) -> anyhow::Result<ExitCode> {
     let s = Session::open(cli, "release")?;
-    let sel = selector(&s, args, all)?;
+    let sel = report::selector(&s.paths, args, all)?;
     let mut store = s.store()?;
     let now = now_ms();
     let done = reservations::release(&mut store, &s.agent.id, &sel, now)?;
+    if s.policy.coordination.notify_changes && !done.is_empty() {
+        // Agents relying on what was released (shared or intent holders) hear of it.
+        let patterns: Vec<String> = done.iter().flat_map(|r| r.patterns.clone()).collect();
+        let window = s.policy.coordination.read_window_ms;
+        let mut who = s.agent.clone();
+        who.name = s.name.clone();
+        store.write_leases(|tx| {
+            hookgate::coordination::changes::changed(
+                tx,
+                &who,
+                &patterns,
+                hookgate::coordination::changes::Change::Released,
+                "hookgate release",
+                window,
+                &s.rctx,
+                now,
+            )
+        })?;
+    }
     Ok(print_changed("released", &done, json, now))
 }
 
@@ -244,7 +174,7 @@ pub fn extend(
     json: bool,
 ) -> anyhow::Result<ExitCode> {
     let s = Session::open(cli, "extend")?;
-    let sel = selector(&s, args, all)?;
+    let sel = report::selector(&s.paths, args, all)?;
     let by = parse_duration(by)?;
     let mut store = s.store()?;
     let now = now_ms();
@@ -259,22 +189,13 @@ pub fn force_release(
     json: bool,
 ) -> anyhow::Result<ExitCode> {
     let s = Session::open(cli, "force-release")?;
-    let sel = selector(&s, args, false)?;
+    let sel = report::selector(&s.paths, args, false)?;
     let reason = reservations::check_reason(reason)?;
     let mut store = s.store()?;
     let now = now_ms();
     let actor = format!("{} ({})", s.name, s.agent.id);
     let done = reservations::force_release(&mut store, &actor, &sel, &reason, now)?;
     Ok(print_changed("force-released", &done, json, now))
-}
-
-fn hold_json(h: &Hold, me: &str, now: i64) -> serde_json::Value {
-    serde_json::json!({
-        "reservation": h.label(), "id": h.id, "holder": h.agent_name, "holder_id": h.agent,
-        "holder_state": h.holder_state, "mine": h.agent == me, "patterns": h.patterns, "mode": h.mode,
-        "reason": h.reason, "auto": h.auto, "since_ms": h.created_ms, "expires_ms": h.expires_ms,
-        "expires_in": relative(h.expires_ms, now),
-    })
 }
 
 pub fn locks(cli: &Cli, mine: bool, of: Option<&str>, json: bool) -> anyhow::Result<ExitCode> {
@@ -292,10 +213,7 @@ pub fn locks(cli: &Cli, mine: bool, of: Option<&str>, json: bool) -> anyhow::Res
     let holds = reservations::list(store.connection(), filter.as_deref(), now, &s.rctx)?;
     drop(store);
     if json {
-        println!(
-            "{}",
-            serde_json::json!({"now_ms": now, "reservations": holds.iter().map(|h| hold_json(h, &s.agent.id, now)).collect::<Vec<_>>()})
-        );
+        println!("{}", report::locks_json(&holds, &s.agent.id, now));
         return Ok(ExitCode::SUCCESS);
     }
     if holds.is_empty() {
@@ -330,51 +248,28 @@ pub fn locks(cli: &Cli, mine: bool, of: Option<&str>, json: bool) -> anyhow::Res
 /// one (a write there would be denied).
 pub fn check(cli: &Cli, paths: &[String], json: bool) -> anyhow::Result<ExitCode> {
     let s = Session::open(cli, "check")?;
-    if paths.is_empty() {
-        anyhow::bail!("name at least one path");
-    }
     let store = s.store()?;
     let now = now_ms();
-    let mut out = Vec::new();
-    let mut blocked = false;
-    for raw in paths {
-        let norm = s.paths.normalize(raw);
-        let Some(set) = reservations::path_set(&norm, s.paths.repo_root.as_deref(), s.rctx.fold)
-        else {
-            anyhow::bail!("`{raw}` is not a path");
-        };
-        let conflicts = reservations::conflicts(
-            store.connection(),
-            &set,
-            Mode::Exclusive,
-            &s.agent.id,
-            now,
-            &s.rctx,
-        )?;
-        let mine: Vec<Hold> =
-            reservations::list(store.connection(), Some(&s.agent.id), now, &s.rctx)?
-                .into_iter()
-                .filter(|h| {
-                    reservations::hold_set(&h.patterns, h.auto, s.rctx.fold)
-                        .ok()
-                        .is_some_and(|hs| !matches!(hookgate_glob::overlap(&set, &hs), Ok(None)))
-                })
-                .collect();
-        blocked |= !conflicts.is_empty();
-        out.push((raw.clone(), norm, conflicts, mine));
-    }
+    let out = report::check_paths(
+        store.connection(),
+        &s.paths,
+        &s.rctx,
+        &s.agent.id,
+        paths,
+        now,
+    )?;
     drop(store);
+    let blocked = out.iter().any(|c| !c.conflicts.is_empty());
     if json {
-        println!(
-            "{}",
-            serde_json::json!({"paths": out.iter().map(|(raw, norm, c, mine)| serde_json::json!({
-                "path": raw, "normalized": norm, "free": c.is_empty(),
-                "held_by_others": c.iter().map(|c| conflict_json(c, now)).collect::<Vec<_>>(),
-                "held_by_you": mine.iter().map(|h| hold_json(h, &s.agent.id, now)).collect::<Vec<_>>(),
-            })).collect::<Vec<_>>()})
-        );
+        println!("{}", report::check_json(&out, &s.agent.id, now));
     } else {
-        for (raw, _, conflicts, mine) in &out {
+        for report::PathCheck {
+            path: raw,
+            conflicts,
+            mine,
+            ..
+        } in &out
+        {
             if conflicts.is_empty() {
                 let yours = if mine.is_empty() {
                     String::new()

@@ -4,16 +4,16 @@
 //! messages wait.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use anyhow::Context as _;
 
 use hookgate::event::Agent;
-use hookgate::paths::{self, PathContext};
-use hookgate::policy::{self, CaseFold, Policy};
+use hookgate::mcp::identity;
+use hookgate::paths::PathContext;
+use hookgate::policy::Policy;
 use hookgate::presence;
+use hookgate::reservations::report::Workspace;
 use hookgate::reservations::Context;
-use hookgate::runtime::CodeCache;
 use hookgate::store::{now_ms, Store};
 
 use super::Cli;
@@ -37,50 +37,33 @@ pub struct Session {
 /// The caller's agent: `--agent` / `$HOOKGATE_AGENT` (`session` or
 /// `session:subagent`, as hooks derive it), else the person at the terminal.
 pub fn caller(cli: &Cli) -> Agent {
-    match cli
-        .agent
-        .as_deref()
-        .map(str::trim)
-        .filter(|a| !a.is_empty())
-    {
-        Some(id) => match id.split_once(':') {
-            Some((session, sub)) if !session.is_empty() && !sub.is_empty() => {
-                Agent::from_session(session, Some(sub), None)
-            }
-            _ => Agent::from_session(id, None, None),
-        },
-        None => {
-            let user = std::env::var("USER")
-                .or_else(|_| std::env::var("USERNAME"))
-                .unwrap_or_else(|_| "operator".into());
-            let host = std::fs::read_to_string("/etc/hostname")
-                .map(|h| h.trim().to_string())
-                .unwrap_or_default();
-            let id = if host.is_empty() {
-                user
-            } else {
-                format!("{user}@{host}")
-            };
-            Agent::from_session(&id, None, None)
-        }
+    if let Some(agent) = cli.agent.as_deref().and_then(identity::from_override) {
+        return agent;
     }
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .unwrap_or_else(|_| "operator".into());
+    let host = std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_default();
+    let id = if host.is_empty() {
+        user
+    } else {
+        format!("{user}@{host}")
+    };
+    Agent::from_session(&id, None, None)
 }
 
 impl Session {
     /// Resolve everything and record the heartbeat (`action` names the command).
     pub fn open(cli: &Cli, action: &str) -> anyhow::Result<Session> {
         let cwd = std::env::current_dir().context("current directory")?;
-        let ctx = PathContext::new(&cwd);
-        let layers = policy::layers_for(ctx.repo_root.as_deref(), cli.policy.as_deref())?;
-        let store_path = cli.store_path(ctx.repo_root.as_deref());
-        let cache_dir = CodeCache::default_dir(&store_path.with_file_name("cache"));
-        let policy = policy::load_cached(&layers, &cache_dir)?;
-        let fold = match policy.case_fold {
-            CaseFold::On => true,
-            CaseFold::Off => false,
-            CaseFold::Auto => paths::fs_folds_case(ctx.repo_root.as_deref().unwrap_or(&ctx.cwd)),
-        };
-        let ctx = ctx.with_case_fold(fold);
+        let Workspace {
+            paths: ctx,
+            policy,
+            store_path,
+            rctx,
+        } = Workspace::resolve(&cwd, cli.policy.as_deref(), cli.store.as_deref())?;
         let mut agent = caller(cli);
         let snap = hookgate::store::snapshot::Snapshot::read(&store_path);
         let prefix = format!("{}:", agent.id);
@@ -103,41 +86,24 @@ impl Session {
                 }
             }
         }
-        let rctx = Context {
-            fold,
-            settings: policy.reservations,
-            presence: policy.presence,
-        };
         let now = now_ms();
-        // Seen moments ago, with nothing waiting and no new name: no write.
-        if cli.name.is_none() {
-            if let Some(me) = snap.as_ref().and_then(|s| s.agent(&agent.id)).cloned() {
-                if me.quiet(now) {
-                    return Ok(Session {
-                        paths: ctx,
-                        policy,
-                        store_path,
-                        agent,
-                        name: me.name,
-                        rctx,
-                    });
-                }
-            }
-        }
-        let mut store = Store::open(&store_path)?;
-        let (name, notices) = store.write_leases(|tx| -> anyhow::Result<_> {
-            let name = presence::touch(tx, &agent, "cli", action, cli.name.as_deref(), now)??;
-            let notices = hookgate::coordination::messages::take_notices(tx, &agent.id, now)?;
-            Ok((name, notices))
-        })?;
-        let (notices, waiting) = notices;
-        for n in notices {
+        let beat = presence::command_heartbeat(
+            &store_path,
+            snap.as_ref(),
+            None,
+            &agent,
+            action,
+            cli.name.as_deref(),
+            now,
+        )?;
+        for n in &beat.notices {
             eprintln!("hookgate notice: {}", n.framed(4000));
         }
-        if waiting > 0 {
+        if beat.waiting > 0 {
             eprintln!(
-                "hookgate: {waiting} new message{} for you: `hookgate inbox`",
-                if waiting == 1 { "" } else { "s" }
+                "hookgate: {} new message{} for you: `hookgate inbox`",
+                beat.waiting,
+                if beat.waiting == 1 { "" } else { "s" }
             );
         }
         Ok(Session {
@@ -145,7 +111,7 @@ impl Session {
             policy,
             store_path,
             agent,
-            name,
+            name: beat.name,
             rctx,
         })
     }
@@ -158,11 +124,5 @@ impl Session {
 
 /// `in 29m`, `3m ago`.
 pub fn relative(ms: i64, now: i64) -> String {
-    let d = Duration::from_millis(ms.abs_diff(now));
-    let f = hookgate::duration::format(d);
-    if ms >= now {
-        format!("in {f}")
-    } else {
-        format!("{f} ago")
-    }
+    hookgate::reservations::report::relative(ms, now)
 }

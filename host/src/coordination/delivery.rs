@@ -48,16 +48,40 @@ fn finding(rule: &str, outcome: Outcome, message: String) -> Judged {
 pub fn wanted(event: &Event, pending: bool) -> bool {
     match event.kind {
         Kind::Stop => !event.stop_active,
-        Kind::Prompt | Kind::SessionStart | Kind::PreTool | Kind::PostTool => pending,
+        Kind::SessionStart => true,
+        Kind::Prompt | Kind::PreTool | Kind::PostTool => pending,
         _ => false,
     }
 }
 
 /// The findings that carry `event`'s agent's messages, marking what they
 /// show as delivered.
-pub fn deliver(tx: &Transaction<'_>, event: &Event, now: i64) -> Result<Vec<Judged>, MessageError> {
+pub fn deliver(
+    tx: &Transaction<'_>,
+    event: &Event,
+    presence: &crate::policy::PresenceSettings,
+    now: i64,
+) -> Result<Vec<Judged>, MessageError> {
     let agent = &event.agent.id;
     let mut out = Vec::new();
+    if event.kind == Kind::SessionStart {
+        if let Ok(Some(t)) = super::tasks::current(tx, agent, now, presence) {
+            let (title, _) = super::frame::clip(&super::frame::strip_controls(&t.task.title), 200);
+            let mut text = format!(
+                "Your current task is {}: \"{}\" (claimed {} ago). `hookgate task done {}` when it is finished; `hookgate task list` shows the board.",
+                t.label,
+                title,
+                crate::duration::format(std::time::Duration::from_millis(
+                    now.saturating_sub(t.task.claimed_ms.unwrap_or(now)).max(0) as u64
+                )),
+                t.label
+            );
+            if !t.task.files.is_empty() {
+                text.push_str(&format!(" Its files: {}.", t.task.files.join(" ")));
+            }
+            out.push(finding("task", Outcome::Warn, text));
+        }
+    }
     if event.kind == Kind::Stop && !event.stop_active {
         let blockers = messages::stop_blockers(tx, agent, now)?;
         if !blockers.is_empty() {

@@ -516,8 +516,14 @@ impl Message {
 
     /// The message framed as untrusted data, body cut at `max_body` bytes.
     pub fn framed(&self, max_body: usize) -> String {
-        super::frame::frame(
+        let intro = if self.sender == HOOKGATE {
+            super::frame::NOTICE_INTRO
+        } else {
+            super::frame::INTRO
+        };
+        super::frame::frame_with(
             &self.header(),
+            intro,
             &self.body,
             max_body,
             &format!("`hookgate read {}`", self.label()),

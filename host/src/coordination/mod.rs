@@ -4,6 +4,9 @@
 //! task board. Everything lives in the store, under the identity hooks,
 //! commands and the MCP server share.
 
+pub mod changes;
 pub mod delivery;
 pub mod frame;
 pub mod messages;
+pub mod requests;
+pub mod tasks;

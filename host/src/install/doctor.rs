@@ -10,6 +10,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
+use super::mcp::{self, Entry};
 use super::{is_ours, path_of, Format, Wiring};
 
 /// One finding of the doctor.
@@ -126,6 +127,61 @@ fn covers(matcher: Option<&str>, tool: &str, anchored: bool) -> bool {
 /// Check one platform's wiring under `root`.
 pub fn platform(w: &Wiring, root: &Path) -> Vec<Check> {
     let p = w.platform;
+    let (mut out, commands) = registrations(w, root);
+    let programs = programs_of(&commands);
+    for prog in &programs {
+        out.push(check(
+            p,
+            resolves(prog),
+            format!(
+                "`{prog}` resolves (the program of {} hook commands)",
+                commands.len()
+            ),
+            Some(
+                "install hookgate on PATH, or `hookgate init --bin /absolute/path/to/hookgate`"
+                    .into(),
+            ),
+        ));
+    }
+    if p == "codex" && !commands.is_empty() {
+        out.push(check(
+            p,
+            true,
+            "Codex runs project hooks only once trusted: open `codex` in this repository and trust them under /hooks (not checkable from here)",
+            None,
+        ));
+    }
+    if out.iter().all(|c| c.ok) && !commands.is_empty() {
+        let shown = w.path;
+        out.insert(
+            0,
+            check(
+                p,
+                true,
+                format!("{shown} runs hookgate for {} events", w.events.len()),
+                None,
+            ),
+        );
+    }
+    out
+}
+
+fn programs_of(commands: &[String]) -> Vec<String> {
+    let mut programs: Vec<String> = commands.iter().map(|c| program(c)).collect();
+    programs.sort();
+    programs.dedup();
+    programs
+}
+
+/// The programs hookgate's hook commands for `w` run under `root`.
+pub fn hook_programs(w: &Wiring, root: &Path) -> Vec<String> {
+    programs_of(&registrations(w, root).1)
+}
+
+/// The findings on one platform's hook registrations, and hookgate's hook
+/// commands found.
+fn registrations(w: &Wiring, root: &Path) -> (Vec<Check>, Vec<String>) {
+    let p = w.platform;
     let path = path_of(w, root);
     let shown = path
         .strip_prefix(root)
@@ -177,7 +233,7 @@ pub fn platform(w: &Wiring, root: &Path) -> Vec<Check> {
                 Ok(t) => t,
                 Err(_) => {
                     out.push(check(p, false, format!("{shown} is missing"), init));
-                    return out;
+                    return (out, commands);
                 }
             };
             let v: Value = match serde_json::from_str(&text) {
@@ -189,7 +245,7 @@ pub fn platform(w: &Wiring, root: &Path) -> Vec<Check> {
                         format!("{shown} is not valid JSON: {e}"),
                         Some(format!("fix {shown}")),
                     ));
-                    return out;
+                    return (out, commands);
                 }
             };
             match w.format {
@@ -282,43 +338,77 @@ pub fn platform(w: &Wiring, root: &Path) -> Vec<Check> {
             }
         }
     }
-    let mut programs: Vec<String> = commands.iter().map(|c| program(c)).collect();
-    programs.sort();
-    programs.dedup();
-    for prog in &programs {
-        out.push(check(
-            p,
-            resolves(prog),
-            format!(
-                "`{prog}` resolves (the program of {} hook commands)",
-                commands.len()
-            ),
-            Some(
-                "install hookgate on PATH, or `hookgate init --bin /absolute/path/to/hookgate`"
-                    .into(),
-            ),
-        ));
-    }
-    if p == "codex" && !commands.is_empty() {
-        out.push(check(
+    (out, commands)
+}
+
+/// Check hookgate's MCP server in one platform's MCP configuration under
+/// `root`: registered (and its program resolves, and is the hooks'), missing,
+/// registered with a different binary than the hooks', or the key `hookgate`
+/// taken by another server. A platform with user-level MCP configuration
+/// only gets an informational line ([`mcp::skipped`]).
+pub fn mcp(w: &Wiring, root: &Path) -> Vec<Check> {
+    let p = w.platform;
+    let Some(m) = mcp::mcp_wiring(p) else {
+        let why = mcp::skipped(p).unwrap_or("it has no project MCP configuration");
+        return vec![check(
             p,
             true,
-            "Codex runs project hooks only once trusted: open `codex` in this repository and trust them under /hooks (not checkable from here)",
+            format!("MCP server not registered: {why}; hookgate writes only in the repository"),
             None,
-        ));
-    }
-    if out.iter().all(|c| c.ok) && !commands.is_empty() {
-        out.insert(
-            0,
+        )];
+    };
+    let shown = m.path;
+    let init = Some(format!("run `hookgate init --platform {p}`"));
+    let hooks = hook_programs(w, root);
+    let known: Vec<&str> = hooks.iter().map(String::as_str).collect();
+    let c = match mcp::status(m, root, &known) {
+        Err(e) => check(p, false, format!("{shown}: {e}"), Some(format!("fix {shown}"))),
+        Ok(Entry::Absent) => check(
+            p,
+            false,
+            format!("{shown}: MCP server `{}` is not registered", mcp::SERVER),
+            init,
+        ),
+        Ok(Entry::Theirs { command }) => check(
+            p,
+            false,
+            format!(
+                "{shown}: the key `{}` is taken by another MCP server (`{command}`)",
+                mcp::SERVER
+            ),
+            Some(format!(
+                "rename or remove that server, then run `hookgate init --platform {p}`"
+            )),
+        ),
+        Ok(Entry::Ours { command }) if !hooks.is_empty() && !hooks.contains(&command) => check(
+            p,
+            false,
+            format!(
+                "{shown}: MCP server registered with a different binary (`{command}`; the hooks run `{}`)",
+                hooks.join("`, `")
+            ),
+            Some(format!(
+                "run `hookgate init --platform {p}` (with the same --bin as the hooks)"
+            )),
+        ),
+        Ok(Entry::Ours { command }) => {
+            let ok = resolves(&command);
             check(
                 p,
-                true,
-                format!("{shown} runs hookgate for {} events", w.events.len()),
-                None,
-            ),
-        );
-    }
-    out
+                ok,
+                if ok {
+                    format!("{shown}: MCP server registered (`{command} mcp`)")
+                } else {
+                    format!("{shown}: the MCP server's program `{command}` does not resolve")
+                },
+                Some(
+                    "install hookgate on PATH, or `hookgate init --bin /absolute/path/to/hookgate`"
+                        .into(),
+                ),
+            )
+        }
+    };
+    vec![c]
 }
 
 #[cfg(test)]
@@ -331,12 +421,70 @@ mod tests {
         let exe = std::env::current_exe().unwrap().display().to_string();
         for w in PLATFORMS {
             let d = tempfile::tempdir().unwrap();
-            for c in install(w, d.path(), &exe).unwrap() {
+            let mut changes = install(w, d.path(), &exe).unwrap();
+            if let Some(m) = mcp::mcp_wiring(w.platform) {
+                mcp::install(m, d.path(), &exe, &mut changes).unwrap();
+            }
+            for c in changes {
                 c.apply().unwrap();
             }
-            let checks = platform(w, d.path());
+            let mut checks = platform(w, d.path());
+            checks.extend(self::mcp(w, d.path()));
             assert!(checks.iter().all(|c| c.ok), "{}: {checks:#?}", w.platform);
         }
+    }
+
+    #[test]
+    fn the_mcp_server_missing_foreign_or_another_binary_is_reported() {
+        let exe = std::env::current_exe().unwrap().display().to_string();
+        let w = wiring("cursor").unwrap();
+        let m = mcp::mcp_wiring("cursor").unwrap();
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path();
+        for c in install(w, root, &exe).unwrap() {
+            c.apply().unwrap();
+        }
+        let what = || {
+            let c = self::mcp(w, root);
+            assert_eq!(c.len(), 1);
+            (c[0].ok, c[0].what.clone())
+        };
+        let (ok, w1) = what();
+        assert!(!ok && w1.contains("is not registered"), "{w1}");
+        std::fs::write(
+            root.join(".cursor/mcp.json"),
+            r#"{"mcpServers":{"hookgate":{"command":"python3","args":["gate.py"]}}}"#,
+        )
+        .unwrap();
+        let (ok, w2) = what();
+        assert!(
+            !ok && w2.contains("taken by another MCP server (`python3 gate.py`)"),
+            "{w2}"
+        );
+        std::fs::write(
+            root.join(".cursor/mcp.json"),
+            r#"{"mcpServers":{"hookgate":{"command":"/elsewhere/hookgate","args":["mcp"]}}}"#,
+        )
+        .unwrap();
+        let (ok, w3) = what();
+        assert!(
+            !ok && w3.contains("different binary (`/elsewhere/hookgate`"),
+            "{w3}"
+        );
+        std::fs::write(root.join(".cursor/mcp.json"), "{").unwrap();
+        let (ok, w4) = what();
+        assert!(!ok && w4.contains("not valid JSON"), "{w4}");
+        let mut changes = Vec::new();
+        std::fs::remove_file(root.join(".cursor/mcp.json")).unwrap();
+        mcp::install(m, root, &exe, &mut changes).unwrap();
+        for c in changes {
+            c.apply().unwrap();
+        }
+        let (ok, w5) = what();
+        assert!(ok && w5.contains("MCP server registered"), "{w5}");
+        // User-level only: said, not failed.
+        let c = self::mcp(wiring("windsurf").unwrap(), root);
+        assert!(c[0].ok && c[0].what.contains("mcp_config.json"), "{c:?}");
     }
 
     #[test]

@@ -86,7 +86,7 @@ pub enum EditError {
     },
 }
 
-fn read(path: &Path) -> Result<Option<String>, EditError> {
+pub(super) fn read(path: &Path) -> Result<Option<String>, EditError> {
     match std::fs::read_to_string(path) {
         Ok(s) => Ok(Some(s)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -97,7 +97,7 @@ fn read(path: &Path) -> Result<Option<String>, EditError> {
     }
 }
 
-fn parse(path: &Path, text: Option<&str>) -> Result<Value, EditError> {
+pub(super) fn parse(path: &Path, text: Option<&str>) -> Result<Value, EditError> {
     match text.map(str::trim) {
         None | Some("") => Ok(json!({})),
         Some(t) => {
@@ -117,7 +117,7 @@ fn parse(path: &Path, text: Option<&str>) -> Result<Value, EditError> {
     }
 }
 
-fn pretty(v: &Value) -> String {
+pub(super) fn pretty(v: &Value) -> String {
     format!(
         "{}\n",
         serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string())
@@ -125,7 +125,7 @@ fn pretty(v: &Value) -> String {
 }
 
 /// The object at `key` of `obj`, created when absent.
-fn object_at<'a>(
+pub(super) fn object_at<'a>(
     obj: &'a mut Value,
     key: &str,
     path: &Path,

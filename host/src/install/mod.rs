@@ -4,14 +4,16 @@
 //! project configuration lives, its format, the events hookgate registers
 //! and the tools its matchers must cover. Writes merge with what is there,
 //! keep everything that is not hookgate's, and change nothing when run
-//! twice.
+//! twice. [`mcp`] does the same for hookgate's MCP server in each
+//! platform's MCP configuration.
 
 pub mod doctor;
 mod edit;
+pub mod mcp;
 
 use std::path::{Path, PathBuf};
 
-pub use edit::{install, uninstall, Change};
+pub use edit::{install, uninstall, Change, EditError};
 
 /// How a platform's configuration file is laid out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -36,6 +36,10 @@ pub struct PolicyFile {
     pub reservations: Option<ReservationsFile>,
     /// When an agent counts as active, idle, stale or gone.
     pub presence: Option<PresenceFile>,
+    /// The task board (`hookgate task`).
+    pub tasks: Option<TasksFile>,
+    /// Messages, negotiated release and change notifications.
+    pub coordination: Option<CoordinationFile>,
     /// Validators, in the order they run.
     #[serde(default)]
     pub validator: Vec<ValidatorFile>,
@@ -109,6 +113,45 @@ pub struct PresenceFile {
     /// Not seen for this long: `gone` (default `1h`).
     #[schemars(with = "Option<String>")]
     pub gone: Option<Spanned<String>>,
+}
+
+/// `[coordination]`: negotiated release and change notifications.
+#[derive(Debug, Clone, Deserialize, JsonSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct CoordinationFile {
+    /// A release request made without `--wait` escalates after this long
+    /// unanswered (default `10m`).
+    #[schemars(with = "Option<String>")]
+    pub request_timeout: Option<Spanned<String>>,
+    /// At a request's deadline, release the reservation for the requester
+    /// when its holder is no longer active (idle, stale or gone); otherwise
+    /// the operator is told (default true).
+    pub auto_release_inactive: Option<bool>,
+    /// When a path is written, the agents that read it within this long
+    /// (and not since) are told (default `2h`).
+    #[schemars(with = "Option<String>")]
+    pub read_window: Option<Spanned<String>>,
+    /// Tell agents with an overlapping shared or intent reservation, or a
+    /// recent read, when a path is written, released or committed
+    /// (default true).
+    pub notify_changes: Option<bool>,
+    /// Warn an agent that writes a file another agent changed after it
+    /// last read it (default true).
+    pub stale_read_warning: Option<bool>,
+}
+
+/// `[tasks]`: the task board.
+#[derive(Debug, Clone, Deserialize, JsonSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct TasksFile {
+    /// Claiming a task (`hookgate task claim`, `task next`) also reserves
+    /// its files exclusively for the claimant, all or nothing: when another
+    /// agent holds one of them, the claim is refused (default false).
+    pub reserve_files: Option<bool>,
+    /// Lease of the reservation taken on claim (default `2h`; at most
+    /// `[reservations] max_ttl`). Released when the task is done.
+    #[schemars(with = "Option<String>")]
+    pub reserve_ttl: Option<Spanned<String>>,
 }
 
 /// One `[[validator]]`.

@@ -278,6 +278,61 @@ impl Default for PresenceSettings {
     }
 }
 
+/// `[coordination]`, checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CoordinationSettings {
+    /// Deadline of a request made without `--wait`, ms.
+    pub request_timeout_ms: i64,
+    /// Release for the requester at the deadline when the holder is inactive.
+    pub auto_release_inactive: bool,
+    /// Reads this recent make an agent part of a path's audience, ms.
+    pub read_window_ms: i64,
+    /// Change notifications on.
+    pub notify_changes: bool,
+    /// Stale-read warnings on.
+    pub stale_read_warning: bool,
+}
+
+impl Default for CoordinationSettings {
+    fn default() -> Self {
+        CoordinationSettings {
+            request_timeout_ms: 10 * 60_000,
+            auto_release_inactive: true,
+            read_window_ms: 2 * 3_600_000,
+            notify_changes: true,
+            stale_read_warning: true,
+        }
+    }
+}
+
+impl CoordinationSettings {
+    /// The settings negotiation uses.
+    pub fn requests(&self) -> crate::coordination::requests::Settings {
+        crate::coordination::requests::Settings {
+            timeout_ms: self.request_timeout_ms,
+            auto_release_inactive: self.auto_release_inactive,
+        }
+    }
+}
+
+/// `[tasks]`, checked: the task board.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskSettings {
+    /// Claiming a task reserves its files (exclusive, all or nothing).
+    pub reserve_files: bool,
+    /// Lease of that reservation, milliseconds.
+    pub reserve_ttl_ms: i64,
+}
+
+impl Default for TaskSettings {
+    fn default() -> Self {
+        TaskSettings {
+            reserve_files: false,
+            reserve_ttl_ms: 2 * 3_600_000,
+        }
+    }
+}
+
 /// Host interfaces a policy can grant to a validator.
 pub const GRANTS: &[&str] = &["reservations"];
 
@@ -302,6 +357,11 @@ pub struct Policy {
     pub reservations: ReservationSettings,
     /// Presence thresholds.
     pub presence: PresenceSettings,
+    /// The task board.
+    #[serde(default)]
+    pub tasks: TaskSettings,
+    /// `[coordination]`.
+    pub coordination: CoordinationSettings,
     /// Validators in order.
     pub validators: Vec<ValidatorSpec>,
     /// The layers that made it.
@@ -421,6 +481,13 @@ pub fn parse_layer(layer: &Layer) -> Result<PolicyFile, Vec<Diagnostic>> {
         dur(&p.active, "active");
         dur(&p.idle, "idle");
         dur(&p.gone, "gone");
+    }
+    if let Some(t) = &file.tasks {
+        dur(&t.reserve_ttl, "reserve_ttl");
+    }
+    if let Some(c) = &file.coordination {
+        dur(&c.request_timeout, "request_timeout");
+        dur(&c.read_window, "read_window");
     }
     let builtins = builtin::names();
     let mut seen: Vec<&str> = Vec::new();
@@ -619,6 +686,8 @@ pub fn load(layers: &[Layer]) -> Result<Policy, PolicyError> {
     let mut audit = AuditSettings::default();
     let mut reservations = ReservationSettings::default();
     let mut presence = PresenceSettings::default();
+    let mut tasks = TaskSettings::default();
+    let mut coordination = CoordinationSettings::default();
     let ms = |s: &toml::Spanned<String>| {
         crate::duration::parse(s.get_ref()).map_or(0, |d| d.as_millis() as i64)
     };
@@ -648,6 +717,27 @@ pub fn load(layers: &[Layer]) -> Result<Policy, PolicyError> {
             }
             if let Some(v) = &p.gone {
                 presence.gone_ms = ms(v);
+            }
+        }
+        if let Some(c) = &f.coordination {
+            if let Some(v) = &c.request_timeout {
+                coordination.request_timeout_ms = ms(v);
+            }
+            if let Some(v) = &c.read_window {
+                coordination.read_window_ms = ms(v);
+            }
+            coordination.auto_release_inactive = c
+                .auto_release_inactive
+                .unwrap_or(coordination.auto_release_inactive);
+            coordination.notify_changes = c.notify_changes.unwrap_or(coordination.notify_changes);
+            coordination.stale_read_warning = c
+                .stale_read_warning
+                .unwrap_or(coordination.stale_read_warning);
+        }
+        if let Some(t) = &f.tasks {
+            tasks.reserve_files = t.reserve_files.unwrap_or(tasks.reserve_files);
+            if let Some(v) = &t.reserve_ttl {
+                tasks.reserve_ttl_ms = ms(v);
             }
         }
         default_stage = f.default_stage.unwrap_or(default_stage);
@@ -795,6 +885,9 @@ pub fn load(layers: &[Layer]) -> Result<Policy, PolicyError> {
     if !(presence.active_ms <= presence.idle_ms && presence.idle_ms <= presence.gone_ms) {
         problems.push("[presence] needs active <= idle <= gone".to_string());
     }
+    if tasks.reserve_ttl_ms > reservations.max_ttl_ms {
+        problems.push("[tasks] reserve_ttl is longer than [reservations] max_ttl".to_string());
+    }
     if !problems.is_empty() {
         return Err(PolicyError::Invalid(
             problems
@@ -817,6 +910,8 @@ pub fn load(layers: &[Layer]) -> Result<Policy, PolicyError> {
         audit,
         reservations,
         presence,
+        tasks,
+        coordination,
         validators,
         sources: layers.iter().map(|l| l.source.clone()).collect(),
     })
@@ -954,6 +1049,27 @@ mod tests {
         assert_eq!(
             (p.reservations.default_ttl_ms, p.presence.gone_ms),
             (600_000, 5 * 3_600_000)
+        );
+    }
+
+    #[test]
+    fn task_settings_merge_and_are_checked() {
+        let p = load(&[Layer::builtin()]).unwrap();
+        assert_eq!(p.tasks, TaskSettings::default());
+        assert!(!p.tasks.reserve_files);
+        let on = layer("[tasks]\nreserve_files = true\nreserve_ttl = \"45m\"\n");
+        let p = load(&[Layer::builtin(), on]).unwrap();
+        assert_eq!(
+            (p.tasks.reserve_files, p.tasks.reserve_ttl_ms),
+            (true, 45 * 60_000)
+        );
+        let err = parse_layer(&layer("[tasks]\nreserve_ttl = \"later\"\n")).unwrap_err();
+        assert_eq!(err[0].line, 2);
+        assert!(parse_layer(&layer("[tasks]\nreserve = true\n")).is_err());
+        let long = layer("[tasks]\nreserve_ttl = \"9h\"\n");
+        assert!(
+            load(&[Layer::builtin(), long]).is_err(),
+            "longer than max_ttl"
         );
     }
 

@@ -127,23 +127,35 @@ fn queued_ahead(
     let mut st = tx
         .prepare_cached(
             "SELECT w.id, w.agent, COALESCE(a.name, w.agent), w.patterns, w.mode, w.enqueued_ms, w.deadline_ms,
-                    COALESCE(a.last_seen_ms, 0)
+                    COALESCE(a.last_seen_ms, 0), 0
              FROM waiters w LEFT JOIN agents a ON a.id = w.agent
-             WHERE w.agent != ?1 AND w.seen_ms > ?2 ORDER BY w.enqueued_ms, w.id",
+             WHERE w.agent != ?1 AND w.seen_ms > ?2
+             UNION ALL
+             SELECT q.id, q.requester, COALESCE(a.name, q.requester), q.want, q.mode, q.ts_ms, q.deadline_ms,
+                    COALESCE(a.last_seen_ms, 0), 1
+             FROM release_requests q LEFT JOIN agents a ON a.id = q.requester
+             WHERE q.requester != ?1 AND q.state IN ('pending', 'deferred') AND q.deadline_ms > ?3
+             ORDER BY 6, 1",
         )
         .map_err(sql)?;
     let rows = st
-        .query_map(params![agent, now - WAITER_STALE_MS], |r| {
+        .query_map(params![agent, now - WAITER_STALE_MS, now], |r| {
             let patterns: String = r.get(3)?;
             let m: String = r.get(4)?;
             let last_seen: i64 = r.get(7)?;
+            let request: bool = r.get(8)?;
+            let id: i64 = r.get(0)?;
             Ok(Hold {
-                id: r.get(0)?,
+                id,
                 agent: r.get(1)?,
                 agent_name: r.get(2)?,
                 patterns: serde_json::from_str(&patterns).unwrap_or_default(),
                 mode: Mode::parse(&m).unwrap_or(Mode::Exclusive),
-                reason: "waiting in the queue".into(),
+                reason: if request {
+                    format!("asked for its release first (rq{id})")
+                } else {
+                    "waiting in the queue".into()
+                },
                 auto: false,
                 created_ms: r.get(5)?,
                 expires_ms: r.get(6)?,
@@ -173,7 +185,7 @@ fn queued_ahead(
 fn attempt(
     tx: &Transaction<'_>,
     agent: &Agent,
-    platform: &str,
+    platform: Option<&str>,
     req: &Request,
     set: &PatternSet,
     ctx: &Context,
@@ -181,8 +193,10 @@ fn attempt(
     waiter: Option<(i64, i64)>,
 ) -> Result<Grant, ReserveError> {
     let action = if req.auto { "write" } else { "reserve" };
-    if let Err(e) = presence::touch(tx, agent, platform, action, None, now)? {
-        return Err(ReserveError::BadText(e.to_string()));
+    if let Some(platform) = platform {
+        if let Err(e) = presence::touch(tx, agent, platform, action, None, now)? {
+            return Err(ReserveError::BadText(e.to_string()));
+        }
     }
     let key = key_of(req);
     let existing: Option<i64> = tx
@@ -302,7 +316,32 @@ pub fn acquire(
     let set = check(req, ctx)?;
     // The clock is read under the write lock, so grants are judged in the
     // order they commit.
-    store.write_leases(|tx| attempt(tx, agent, platform, req, &set, ctx, now_ms(), None))
+    store.write_leases(|tx| attempt(tx, agent, Some(platform), req, &set, ctx, now_ms(), None))
+}
+
+/// Grant `req` to `agent` inside `tx`, on its behalf: no heartbeat of the
+/// agent is recorded (another agent's action hands it over). Queue entries
+/// enqueued at or after `queued_since` are behind this one, so a release
+/// request is served in the order it was made.
+pub fn grant_in(
+    tx: &Transaction<'_>,
+    agent: &Agent,
+    req: &Request,
+    ctx: &Context,
+    now: i64,
+    queued_since: i64,
+) -> Result<Grant, ReserveError> {
+    let set = check(req, ctx)?;
+    attempt(
+        tx,
+        agent,
+        None,
+        req,
+        &set,
+        ctx,
+        now,
+        Some((0, queued_since)),
+    )
 }
 
 /// Is there a chain of waits from one of `blockers` back to `me`? Returns the
@@ -402,7 +441,7 @@ pub fn acquire_waiting(
                     waiter = None;
                 }
             }
-            let g = attempt(tx, agent, platform, req, &set, ctx, now, waiter)?;
+            let g = attempt(tx, agent, Some(platform), req, &set, ctx, now, waiter)?;
             match g {
                 Grant::Granted { .. } => Ok(Step::Done(g)),
                 Grant::Refused { conflicts } => {
@@ -461,4 +500,55 @@ pub fn acquire_waiting(
             }
         }
     }
+}
+
+/// [`acquire`] inside the caller's write transaction `tx` (its `BEGIN
+/// IMMEDIATE`), so a reservation can be taken atomically with other writes
+/// (a task claim): the same conflict check, queue, renewal, per-agent cap,
+/// heartbeat and lease log. A refusal writes nothing but the heartbeat; the
+/// caller commits or rolls back the whole.
+pub fn acquire_in(
+    tx: &Transaction<'_>,
+    agent: &Agent,
+    platform: &str,
+    req: &Request,
+    ctx: &Context,
+    now: i64,
+) -> Result<Grant, ReserveError> {
+    let set = check(req, ctx)?;
+    attempt(tx, agent, Some(platform), req, &set, ctx, now, None)
+}
+
+/// Release reservation `id` inside `tx`, whoever holds it, as `by` (logged
+/// as a `release`, with `note`). Returns what was released, or `None` when
+/// it had already been released or had expired.
+pub fn release_in(
+    tx: &Transaction<'_>,
+    id: i64,
+    by: &str,
+    note: &str,
+    now: i64,
+) -> Result<Option<super::Released>, ReserveError> {
+    let live = tx
+        .query_row(
+            "SELECT agent, patterns, expires_ms FROM reservations
+             WHERE id = ?1 AND released_ms IS NULL AND expires_ms > ?2",
+            params![id, now],
+            |r| {
+                let patterns: String = r.get(1)?;
+                Ok(super::Released {
+                    id,
+                    agent: r.get(0)?,
+                    patterns: serde_json::from_str(&patterns).unwrap_or_default(),
+                    expires_ms: r.get(2)?,
+                })
+            },
+        )
+        .optional()
+        .map_err(sql)?;
+    let Some(r) = live else {
+        return Ok(None);
+    };
+    super::lease::mark_released(tx, &r, by, "release", note, now)?;
+    Ok(Some(r))
 }

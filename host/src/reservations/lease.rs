@@ -44,7 +44,7 @@ fn sql(e: rusqlite::Error) -> ReserveError {
 
 /// Live reservations selected by `sel`, of `agent` (or of anyone when
 /// `agent` is `None`).
-fn select(
+pub(crate) fn select(
     tx: &Transaction<'_>,
     agent: Option<&str>,
     sel: &Selector,
@@ -101,7 +101,8 @@ fn select(
     Ok(picked)
 }
 
-fn mark_released(
+/// Mark one reservation released by `by` inside `tx`, logged as `action`.
+pub fn mark_released(
     tx: &Transaction<'_>,
     r: &Released,
     by: &str,

@@ -10,6 +10,7 @@
 mod acquire;
 mod lease;
 mod query;
+pub mod report;
 
 use serde::Serialize;
 
@@ -20,8 +21,10 @@ use crate::policy::{PresenceSettings, ReservationSettings};
 use crate::presence::State;
 use crate::store::StoreError;
 
-pub use acquire::{acquire, acquire_waiting, Grant, Request};
-pub use lease::{extend, force_release, list, release, renew_on_activity, Released, Selector};
+pub use acquire::{acquire, acquire_in, acquire_waiting, grant_in, release_in, Grant, Request};
+pub use lease::{
+    extend, force_release, list, mark_released, release, renew_on_activity, Released, Selector,
+};
 pub use query::{against, ancestors, conflicts};
 
 /// Reservation mode. Shared and intent coexist with each other; exclusive
