@@ -16,8 +16,27 @@ use serde_json::{json, Value};
 
 /// Every tool the server must offer.
 const TOOLS: &[&str] = &[
-    "whoami", "reserve", "release", "extend", "check", "locks", "agents", "send", "inbox", "read",
+    "whoami",
+    "reserve",
+    "release",
+    "extend",
+    "check",
+    "locks",
+    "agents",
+    "send",
+    "inbox",
+    "read",
     "ack",
+    "request_release",
+    "respond",
+    "requests",
+    "task_add",
+    "task_list",
+    "task_claim",
+    "task_next",
+    "task_done",
+    "task_block",
+    "task_unblock",
 ];
 
 /// A JSON-RPC client over a child's stdin and stdout.
@@ -420,6 +439,113 @@ fn messages_go_between_agents_and_bodies_come_back_framed() {
     assert_eq!(acked["acknowledged"], 1);
     let (err, v, _) = b.call("read", json!({"id": "m999"}));
     assert!(err && v["error"].as_str().unwrap().contains("m999"), "{v}");
+}
+
+#[test]
+fn a_holder_releases_on_request_through_mcp() {
+    let repo = Repo::new();
+    let mut holder = Client::spawn(&repo, Some("holder"));
+    let mut asker = Client::spawn(&repo, Some("asker"));
+    let g = holder.ok(
+        "reserve",
+        json!({"patterns": ["src/**"], "reason": "long job"}),
+    );
+    let rid = g["reservation"].as_str().unwrap().to_string();
+    let made = asker.ok(
+        "request_release",
+        json!({"target": ["src/lib.rs"], "reason": "one-line fix", "urgency": "urgent"}),
+    );
+    let q = &made[0];
+    assert_eq!(
+        (q["holder"].as_str(), q["state"].as_str()),
+        (Some("holder"), Some("pending")),
+        "{made}"
+    );
+    let qid = q["id"].as_i64().unwrap();
+    let listed = holder.ok("requests", json!({}));
+    assert_eq!(listed[0]["request"]["id"], qid, "{listed}");
+    let cli = cli_json(&repo, "holder", &["requests", "--json"]);
+    assert_eq!(keys(&listed[0]), keys(&cli[0]));
+    assert_eq!(keys(&listed[0]["request"]), keys(&cli[0]["request"]));
+    // Only the holder answers.
+    let (err, v, _) = asker.call(
+        "respond",
+        json!({"id": format!("rq{qid}"), "answer": "release"}),
+    );
+    assert!(
+        err && v["error"].as_str().unwrap().contains("can answer it"),
+        "{v}"
+    );
+    let done = holder.ok(
+        "respond",
+        json!({"id": qid, "answer": "release", "note": "go ahead"}),
+    );
+    assert_eq!(done["state"], "granted", "{done}");
+    let locks = cli_json(&repo, "observer", &["locks", "--json"]);
+    let holders: Vec<&str> = locks["reservations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|h| h["holder_id"].as_str())
+        .collect();
+    assert_eq!(holders, ["asker"], "{locks} (was {rid})");
+    // A request that waits returns once answered, or as an error result when not granted.
+    holder.ok("reserve", json!({"patterns": ["docs/**"]}));
+    let (err, v, _) = asker.call(
+        "request_release",
+        json!({"target": ["docs/**"], "wait": "1s"}),
+    );
+    assert!(err, "not answered within the wait: {v}");
+    assert_eq!(v[0]["state"], "pending", "{v}");
+}
+
+#[test]
+fn the_task_board_through_mcp() {
+    let repo = Repo::new();
+    let mut a = Client::spawn(&repo, Some("planner"));
+    let mut b = Client::spawn(&repo, Some("worker"));
+    let added = a.ok(
+        "task_add",
+        json!({"title": "fix the parser", "body": "see issue", "priority": 7, "files": ["src/**"]}),
+    );
+    assert_eq!(added["status"], "added", "{added}");
+    let t = added["task"]["task"].as_str().unwrap().to_string();
+    let later = a.ok(
+        "task_add",
+        json!({"title": "then the docs", "after": [t.clone()]}),
+    );
+    assert_eq!(later["task"]["status"], "blocked", "{later}");
+    let cli = cli_json(&repo, "planner", &["task", "list", "--json"]);
+    let mcp = a.ok("task_list", json!({}));
+    assert_eq!(keys(&mcp), keys(&cli));
+    assert_eq!(keys(&mcp["tasks"][0]), keys(&cli["tasks"][0]));
+    let claimed = b.ok("task_next", json!({}));
+    assert_eq!(
+        (claimed["status"].as_str(), claimed["task"]["task"].as_str()),
+        (Some("claimed"), Some(t.as_str())),
+        "{claimed}"
+    );
+    let (err, refused, _) = a.call("task_claim", json!({"id": t}));
+    assert!(err, "{refused}");
+    assert_eq!(refused["kind"], "taken", "{refused}");
+    let (err, none, _) = a.call("task_next", json!({}));
+    assert!(err && none["status"] == "empty", "{none}");
+    let done = b.ok("task_done", json!({"id": t}));
+    assert_eq!(done["status"], "done", "{done}");
+    assert_eq!(done["unblocked"].as_array().unwrap().len(), 1, "{done}");
+    let id2 = later["task"]["id"].as_i64().unwrap();
+    let blocked = a.ok(
+        "task_block",
+        json!({"id": id2, "reason": "waiting for review"}),
+    );
+    assert_eq!(blocked["task"]["status"], "blocked", "{blocked}");
+    let unblocked = a.ok("task_unblock", json!({"id": id2}));
+    assert_eq!(unblocked["task"]["status"], "open", "{unblocked}");
+    let (err, v, _) = a.call("task_claim", json!({"id": "x9"}));
+    assert!(
+        err && v["error"].as_str().unwrap().contains("not a task id"),
+        "{v}"
+    );
 }
 
 /// The agents in the store (as an observer sees them).

@@ -18,7 +18,9 @@ from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
 TOOLS = {"whoami", "reserve", "release", "extend", "check", "locks", "agents",
-         "send", "inbox", "read", "ack"}
+         "send", "inbox", "read", "ack", "request_release", "respond", "requests",
+         "task_add", "task_list", "task_claim", "task_next", "task_done", "task_block",
+         "task_unblock"}
 
 
 class Failure(Exception):

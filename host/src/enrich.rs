@@ -146,6 +146,7 @@ mod tests {
             raw_json: String::new(),
             shell: None,
             sniffed: None,
+            stop_active: false,
         }
     }
 

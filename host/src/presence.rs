@@ -319,6 +319,33 @@ pub fn find(
     .optional()
 }
 
+/// Set `agent`'s role (`reviewer`, `operator` …; empty clears it): messages
+/// to `role:NAME` reach the live agents with that role.
+pub fn set_role(tx: &Transaction<'_>, agent: &str, role: &str) -> Result<(), StoreError> {
+    let role = role.trim();
+    tx.execute(
+        "UPDATE agents SET role = ?2 WHERE id = ?1",
+        params![agent, (!role.is_empty()).then_some(role)],
+    )
+    .map_err(|e| StoreError::Sql {
+        path: Default::default(),
+        source: e,
+    })?;
+    Ok(())
+}
+
+/// `agent`'s role, if it has one.
+pub fn role_of(
+    conn: &rusqlite::Connection,
+    agent: &str,
+) -> Result<Option<String>, rusqlite::Error> {
+    conn.query_row("SELECT role FROM agents WHERE id = ?1", [agent], |r| {
+        r.get(0)
+    })
+    .optional()
+    .map(Option::flatten)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -360,31 +387,4 @@ mod tests {
         let rec = find(store.connection(), "reviewer").unwrap().unwrap();
         assert_eq!((rec.id.as_str(), rec.platform.as_str()), ("s2", "claude"));
     }
-}
-
-/// Set `agent`'s role (`reviewer`, `operator` …; empty clears it): messages
-/// to `role:NAME` reach the live agents with that role.
-pub fn set_role(tx: &Transaction<'_>, agent: &str, role: &str) -> Result<(), StoreError> {
-    let role = role.trim();
-    tx.execute(
-        "UPDATE agents SET role = ?2 WHERE id = ?1",
-        params![agent, (!role.is_empty()).then_some(role)],
-    )
-    .map_err(|e| StoreError::Sql {
-        path: Default::default(),
-        source: e,
-    })?;
-    Ok(())
-}
-
-/// `agent`'s role, if it has one.
-pub fn role_of(
-    conn: &rusqlite::Connection,
-    agent: &str,
-) -> Result<Option<String>, rusqlite::Error> {
-    conn.query_row("SELECT role FROM agents WHERE id = ?1", [agent], |r| {
-        r.get(0)
-    })
-    .optional()
-    .map(Option::flatten)
 }

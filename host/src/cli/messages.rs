@@ -89,18 +89,15 @@ fn line(m: &Message, now: i64) -> String {
         m.audience.as_str()
     };
     format!(
-        "{:<2} {:<6} {:<8} {:<9} {:<16} {:<10} {}",
+        "{:<2} {:<6} {:<8} {:<9} {:<16} {:<10} to {}: {}",
         flags,
         m.label(),
         m.kind.as_str(),
         m.importance.as_str(),
         hookgate::coordination::frame::strip_controls(&m.sender_name),
         relative(m.ts_ms, now),
-        format!(
-            "to {}: {}",
-            hookgate::coordination::frame::strip_controls(to),
-            m.subject(80)
-        )
+        hookgate::coordination::frame::strip_controls(to),
+        m.subject(80)
     )
 }
 
@@ -109,6 +106,7 @@ pub struct InboxArgs<'a> {
     pub unread: bool,
     pub directed: bool,
     pub unacked: bool,
+    pub about_mine: bool,
     pub thread: Option<&'a str>,
     pub limit: usize,
     pub page: usize,
@@ -118,7 +116,24 @@ pub fn inbox(cli: &Cli, a: &InboxArgs<'_>, json: bool) -> anyhow::Result<ExitCod
     let s = Session::open(cli, "inbox")?;
     let mut store = s.store()?;
     let now = now_ms();
+    let about = if a.about_mine {
+        let store = s.store()?;
+        let holds =
+            hookgate::reservations::list(store.connection(), Some(&s.agent.id), now, &s.rctx)?;
+        let sets: Vec<hookgate_glob::PatternSet> = holds
+            .iter()
+            .filter_map(|h| hookgate::reservations::hold_set(&h.patterns, h.auto, s.rctx.fold).ok())
+            .collect();
+        if sets.is_empty() {
+            println!("you hold no reservations, so no message is about them");
+            return Ok(ExitCode::SUCCESS);
+        }
+        sets
+    } else {
+        Vec::new()
+    };
     let filter = Filter {
+        about,
         unread: a.unread,
         directed: a.directed,
         unacked: a.unacked,

@@ -192,6 +192,9 @@ enum Command {
         /// Only those that ask for acknowledgement and have none.
         #[arg(long)]
         unacked: bool,
+        /// Only those about paths you hold (changes, release requests).
+        #[arg(long)]
+        about_mine: bool,
         /// Only this thread.
         #[arg(long)]
         thread: Option<String>,
@@ -454,6 +457,7 @@ pub fn main() -> ExitCode {
             unread,
             directed,
             unacked,
+            about_mine,
             ref thread,
             limit,
             page,
@@ -463,6 +467,7 @@ pub fn main() -> ExitCode {
                 unread,
                 directed,
                 unacked,
+                about_mine,
                 thread: thread.as_deref(),
                 limit,
                 page,

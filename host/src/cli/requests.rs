@@ -161,16 +161,12 @@ pub fn respond(
     let mut store = s.store()?;
     let now = now_ms();
     let q = store.write_leases(|tx| {
-        requests::respond(
-            tx,
-            &s.agent,
-            id,
-            answer,
+        let reply = requests::Reply {
+            response: answer,
             eta_ms,
-            note.unwrap_or(""),
-            &s.rctx,
-            now,
-        )
+            note: note.unwrap_or(""),
+        };
+        requests::respond(tx, &s.agent, id, &reply, &s.rctx, now)
     })?;
     if json {
         println!("{}", serde_json::to_string(&q)?);

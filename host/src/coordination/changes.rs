@@ -420,3 +420,81 @@ pub fn on_event(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    #[test]
+    fn reads_fold_from_the_log_and_stale_writes_are_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("state.db");
+        let mut s = Store::open(&db).unwrap();
+        note_reads(&db, "e", &["src/a.rs".into(), "src/b.rs".into()], 100).unwrap();
+        note_reads(&db, "e", &["src/a.rs".into()], 150).unwrap();
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(log_path(&db))
+            .unwrap()
+            .write_all(b"torn line\n\xff\xfe\n")
+            .unwrap();
+        let n = s.write(|tx| fold_reads(tx, &db)).unwrap();
+        assert_eq!(n, 3, "torn lines are skipped");
+        assert_eq!(std::fs::metadata(log_path(&db)).unwrap().len(), 0);
+        let ctx = Context {
+            fold: false,
+            settings: crate::policy::ReservationSettings::default(),
+            presence: crate::policy::PresenceSettings::default(),
+        };
+        let d = Agent::from_session("d", None, None);
+        let told = s
+            .write(|tx| {
+                changed(
+                    tx,
+                    &d,
+                    &["src/a.rs".into()],
+                    Change::Written,
+                    "Edit",
+                    3_600_000,
+                    &ctx,
+                    200,
+                )
+            })
+            .unwrap();
+        assert_eq!(told, ["e"]);
+        // Told once per read: a second change before E reads again tells no one.
+        let again = s
+            .write(|tx| {
+                changed(
+                    tx,
+                    &d,
+                    &["src/a.rs".into()],
+                    Change::Written,
+                    "Edit",
+                    3_600_000,
+                    &ctx,
+                    210,
+                )
+            })
+            .unwrap();
+        assert!(again.is_empty());
+        let stale = s
+            .write(|tx| stale_reads(tx, "e", &["src/a.rs".into(), "src/b.rs".into()]))
+            .unwrap();
+        assert_eq!(stale.len(), 1);
+        assert_eq!(
+            (
+                stale[0].path.as_str(),
+                stale[0].read_ms,
+                stale[0].written_ms
+            ),
+            ("src/a.rs", 150, 210)
+        );
+        // D's own write never makes D stale.
+        assert!(s
+            .write(|tx| stale_reads(tx, "d", &["src/a.rs".into()]))
+            .unwrap()
+            .is_empty());
+    }
+}

@@ -569,6 +569,9 @@ pub struct Filter {
     pub thread: Option<String>,
     /// Not acknowledged, where acknowledgement was asked.
     pub unacked: bool,
+    /// Only messages about these pattern sets (the agent's reservations):
+    /// their paths overlap one of them. Empty: no such filter.
+    pub about: Vec<hookgate_glob::PatternSet>,
     /// Most messages returned.
     pub limit: usize,
     /// Messages skipped (paging).
@@ -588,21 +591,37 @@ pub fn inbox(conn: &Connection, agent: &str, f: &Filter) -> Result<Vec<Message>,
              LIMIT ?6 OFFSET ?7"
         ))
         .map_err(sql)?;
+    let about = !f.about.is_empty();
+    let (limit, offset) = if about {
+        (10_000, 0)
+    } else {
+        (f.limit.max(1) as i64, f.offset as i64)
+    };
     let rows = st
         .query_map(
-            params![
-                agent,
-                f.unread,
-                f.directed,
-                f.thread,
-                f.unacked,
-                f.limit.max(1) as i64,
-                f.offset as i64
-            ],
+            params![agent, f.unread, f.directed, f.thread, f.unacked, limit, offset],
             message_row,
         )
         .map_err(sql)?;
-    rows.collect::<Result<_, _>>().map_err(sql)
+    let all: Vec<Message> = rows.collect::<Result<_, _>>().map_err(sql)?;
+    if !about {
+        return Ok(all);
+    }
+    Ok(all
+        .into_iter()
+        .filter(|m| {
+            m.paths.iter().any(|p| {
+                let Ok(set) = hookgate_glob::PatternSet::new(std::slice::from_ref(p), false) else {
+                    return false;
+                };
+                f.about
+                    .iter()
+                    .any(|mine| matches!(hookgate_glob::overlap(&set, mine), Ok(Some(_))))
+            })
+        })
+        .skip(f.offset)
+        .take(f.limit.max(1))
+        .collect())
 }
 
 /// Counts for `agent`: (unread, undelivered).
@@ -791,4 +810,155 @@ pub fn take_notices(
     let ids: Vec<i64> = notices.iter().map(|m| m.id).collect();
     mark_delivered(tx, agent, &ids, now)?;
     Ok((notices, others.len() as i64))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(&dir.path().join("state.db")).unwrap();
+        (dir, s)
+    }
+
+    fn agent(s: &mut Store, id: &str, role: Option<&str>, seen: i64) {
+        s.write(|tx| -> Result<(), StoreError> {
+            tx.execute(
+                "INSERT INTO agents (id, name, platform, session, first_seen_ms, last_seen_ms, role)
+                 VALUES (?1, ?1, 'claude', ?1, ?2, ?2, ?3)",
+                params![id, seen, role],
+            )
+            .map_err(|e| StoreError::Sql { path: Default::default(), source: e })?;
+            Ok(())
+        })
+        .unwrap();
+    }
+
+    fn draft(to: &[&str], body: &str) -> Draft {
+        Draft {
+            to: to.iter().map(|s| s.to_string()).collect(),
+            body: body.into(),
+            ..Draft::default()
+        }
+    }
+
+    #[test]
+    fn addresses_resolve_to_live_agents_and_never_the_sender() {
+        let (_d, mut s) = store();
+        let now = 10_000_000;
+        let p = PresenceSettings::default();
+        agent(&mut s, "a", None, now);
+        agent(&mut s, "b", Some("reviewer"), now);
+        agent(&mut s, "c", Some("Reviewer"), now);
+        agent(&mut s, "old", Some("reviewer"), now - 2 * p.gone_ms);
+        let sent = s
+            .write(|tx| send(tx, "a", &draft(&["role:reviewer", "b"], "hi"), &p, now))
+            .unwrap();
+        let ids: Vec<(&str, bool)> = sent
+            .recipients
+            .iter()
+            .map(|r| (r.id.as_str(), r.directed))
+            .collect();
+        assert_eq!(
+            ids,
+            [("b", true), ("c", false)],
+            "directed first, gone and sender left out"
+        );
+        let all = s
+            .write(|tx| send(tx, "a", &draft(&["all"], "x"), &p, now))
+            .unwrap();
+        assert_eq!(all.recipients.len(), 2);
+        assert!(matches!(
+            s.write(|tx| send(tx, "a", &draft(&["role:ghost"], "x"), &p, now)),
+            Err(MessageError::NoRecipients(_))
+        ));
+        assert!(matches!(
+            s.write(|tx| send(tx, "a", &draft(&["zed"], "x"), &p, now)),
+            Err(MessageError::UnknownRecipient(_))
+        ));
+    }
+
+    #[test]
+    fn bodies_and_names_are_checked() {
+        assert!(check_body("line one\n\tline two\r\n").is_ok());
+        assert!(matches!(
+            check_body("a\0b"),
+            Err(MessageError::Control { .. })
+        ));
+        assert!(matches!(
+            check_body("\u{1b}[2J"),
+            Err(MessageError::Control { .. })
+        ));
+        assert!(matches!(
+            check_body("\u{202E}evil"),
+            Err(MessageError::Control { .. })
+        ));
+        assert!(matches!(check_body(" \n "), Err(MessageError::Empty)));
+        assert!(matches!(
+            check_body(&"x".repeat(MAX_BODY + 1)),
+            Err(MessageError::TooLarge { .. })
+        ));
+        assert!(check_name("the thread", "api-v2").is_ok());
+        assert!(check_name("the thread", "a\nb").is_err());
+    }
+
+    #[test]
+    fn delivery_read_and_ack_are_per_recipient() {
+        let (_d, mut s) = store();
+        let now = 10_000_000;
+        let p = PresenceSettings::default();
+        for id in ["a", "b", "c"] {
+            agent(&mut s, id, None, now);
+        }
+        let sent = s
+            .write(|tx| {
+                send(
+                    tx,
+                    "a",
+                    &Draft {
+                        ack_required: true,
+                        ..draft(&["b", "c"], "hello")
+                    },
+                    &p,
+                    now,
+                )
+            })
+            .unwrap();
+        let b = s.write(|tx| undelivered(tx, "b", 10)).unwrap();
+        assert_eq!(b.len(), 1);
+        s.write(|tx| mark_delivered(tx, "b", &[sent.id], now))
+            .unwrap();
+        assert!(s.write(|tx| undelivered(tx, "b", 10)).unwrap().is_empty());
+        assert_eq!(
+            s.write(|tx| undelivered(tx, "c", 10)).unwrap().len(),
+            1,
+            "c still has it"
+        );
+        // Stop blocks once per message.
+        assert_eq!(s.write(|tx| stop_blockers(tx, "b", now)).unwrap().len(), 1);
+        assert!(s
+            .write(|tx| stop_blockers(tx, "b", now))
+            .unwrap()
+            .is_empty());
+        assert_eq!(s.write(|tx| ack(tx, "c", &[sent.id], now)).unwrap(), 1);
+        assert!(
+            s.write(|tx| stop_blockers(tx, "c", now))
+                .unwrap()
+                .is_empty(),
+            "acknowledged"
+        );
+        assert!(matches!(
+            s.write(|tx| ack(tx, "c", &[999], now)),
+            Err(MessageError::NotFound(999))
+        ));
+        assert!(
+            matches!(
+                s.write(|tx| read(tx, "a", sent.id, now)),
+                Err(MessageError::NotFound(_))
+            ),
+            "the sender is no recipient"
+        );
+    }
 }

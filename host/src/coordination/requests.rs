@@ -603,18 +603,28 @@ fn serve(tx: &Transaction<'_>, ctx: &Context, now: i64) -> Result<Vec<i64>, Requ
     Ok(changed)
 }
 
+/// The holder's answer to a request.
+#[derive(Debug, Clone, Copy)]
+pub struct Reply<'a> {
+    /// Release or defer.
+    pub response: Response,
+    /// When it expects to release (defer), ms from now; default 10 min.
+    pub eta_ms: Option<i64>,
+    /// A note for the requester.
+    pub note: &'a str,
+}
+
 /// The holder answers request `id`.
 pub fn respond(
     tx: &Transaction<'_>,
     holder: &Agent,
     id: i64,
-    answer: Response,
-    eta_ms: Option<i64>,
-    note: &str,
+    reply: &Reply<'_>,
     ctx: &Context,
     now: i64,
 ) -> Result<RequestView, RequestError> {
-    let note = reservations::check_reason(note)?;
+    let (answer, eta_ms) = (reply.response, reply.eta_ms);
+    let note = reservations::check_reason(reply.note)?;
     let q = get(tx, id)?;
     if q.holder != holder.id {
         return Err(RequestError::NotHolder {

@@ -196,6 +196,7 @@ importance, whether it asks for an acknowledgement, read and acknowledged flags.
                 unacked: args.unacked,
                 limit,
                 offset: page.saturating_sub(1) * limit,
+                about: Vec::new(),
             };
             let now = crate::store::now_ms();
             let (list, unread) = st.store()?.write_leases(|tx| -> Result<_, ToolError> {

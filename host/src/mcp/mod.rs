@@ -14,7 +14,9 @@
 
 pub mod identity;
 mod messages;
+mod requests;
 mod session;
+mod tasks;
 mod tools;
 
 use std::path::PathBuf;
@@ -89,27 +91,16 @@ impl Server {
     pub fn new(opts: Options) -> Server {
         Server {
             state: Arc::new(Mutex::new(State::new(opts))),
-            tool_router: Self::reservation_tools() + Self::message_tools(),
+            tool_router: Self::reservation_tools()
+                + Self::message_tools()
+                + Self::request_tools()
+                + Self::task_tools(),
         }
     }
 
     /// The state, locked (a panic in an earlier call leaves it usable).
     fn state(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// The names and descriptions of every tool, for documentation and tests.
-    pub fn tool_list(&self) -> Vec<(String, String)> {
-        self.tool_router
-            .list_all()
-            .into_iter()
-            .map(|t| {
-                (
-                    t.name.to_string(),
-                    t.description.map(|d| d.to_string()).unwrap_or_default(),
-                )
-            })
-            .collect()
     }
 
     fn resource_json(&self, uri: &str) -> Result<Value, ToolError> {

@@ -55,6 +55,12 @@ pub enum ToolError {
     /// The heartbeat failed.
     #[error(transparent)]
     Beat(#[from] BeatError),
+    /// Negotiation refused the operation.
+    #[error(transparent)]
+    Request(#[from] crate::coordination::requests::RequestError),
+    /// The task board refused the operation.
+    #[error(transparent)]
+    Task(#[from] crate::coordination::tasks::TaskError),
 }
 
 impl From<rusqlite::Error> for ToolError {
