@@ -470,3 +470,97 @@ fn a_write_tells_the_readers_and_warns_a_stale_writer() {
     // E's own write, in turn, reaches D (it wrote the file) and X (it read it).
     assert_eq!(told("sess-e"), ["sess-d", "sess-x"]);
 }
+
+#[test]
+fn every_platform_gets_messages_in_its_own_channel_or_keeps_them() {
+    let repo = Repo::new();
+    let root = repo.root.display().to_string();
+    // (platform, session key, prompt-like payload, where the text must appear, or None when the event has no channel)
+    let cases: Vec<(&str, &str, serde_json::Value, Option<&str>)> = vec![
+        (
+            "gemini",
+            "g1",
+            serde_json::json!({"session_id": "g1", "hook_event_name": "BeforeAgent", "prompt": "x", "cwd": root}),
+            Some("/hookSpecificOutput/additionalContext"),
+        ),
+        (
+            "codex",
+            "x1",
+            serde_json::json!({"session_id": "x1", "hook_event_name": "UserPromptSubmit", "prompt": "x", "cwd": root}),
+            Some("/hookSpecificOutput/additionalContext"),
+        ),
+        (
+            "cline",
+            "k1",
+            serde_json::json!({"taskId": "k1", "hookName": "UserPromptSubmit", "userPromptSubmit": {"prompt": "x"}, "workspaceRoots": [root]}),
+            Some("/contextModification"),
+        ),
+        (
+            "cursor",
+            "c1",
+            serde_json::json!({"conversation_id": "c1", "generation_id": "g", "hook_event_name": "beforeSubmitPrompt", "prompt": "x", "workspace_roots": [root]}),
+            None,
+        ),
+    ];
+    for (platform, id, payload, at) in cases {
+        assert_eq!(repo.run(&["hook", platform], &payload.to_string()).code, 0);
+        let sent = repo.run_as(
+            "sender",
+            &["send", "--to", id, &format!("hello {platform}")],
+        );
+        assert_eq!(sent.code, 0, "{}", sent.stderr);
+        let out = repo.run(&["hook", platform], &payload.to_string());
+        assert_eq!(out.code, 0);
+        match at {
+            Some(pointer) => {
+                let text = out
+                    .json()
+                    .pointer(pointer)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_string();
+                assert!(
+                    text.contains(&format!("hello {platform}")),
+                    "{platform}: {}",
+                    out.stdout
+                );
+                assert!(text.contains("<<<untrusted-data "), "{platform}: framed");
+            }
+            None => {
+                // No channel on this event: the message stays undelivered.
+                assert!(!out.stdout.contains("hello"), "{platform}: {}", out.stdout);
+                assert!(
+                    out.stderr.contains("cannot show messages"),
+                    "{platform}: {}",
+                    out.stderr
+                );
+                assert_eq!(
+                    count(&repo, "SELECT COUNT(*) FROM recipients WHERE agent = 'c1' AND delivered_ms IS NULL"),
+                    1
+                );
+            }
+        }
+    }
+    // Cursor's next tool event carries it.
+    let pre = serde_json::json!({"conversation_id": "c1", "generation_id": "g", "hook_event_name": "preToolUse",
+        "tool_name": "Read", "tool_input": {"file_path": format!("{root}/src/lib.rs")}, "workspace_roots": [root]});
+    let out = repo.run(&["hook", "cursor"], &pre.to_string());
+    assert!(
+        out.json()["agent_message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("hello cursor"),
+        "{}",
+        out.stdout
+    );
+    // Gemini's turn end (AfterAgent) is held once by a directed message asking for an ack.
+    assert_eq!(
+        repo.run_as("sender", &["send", "--to", "g1", "--ack", "answer me"])
+            .code,
+        0
+    );
+    let after = serde_json::json!({"session_id": "g1", "hook_event_name": "AfterAgent", "prompt": "x", "prompt_response": "y", "stop_hook_active": false, "cwd": root});
+    let out = repo.run(&["hook", "gemini"], &after.to_string());
+    assert_eq!(out.json()["decision"], "deny", "{}", out.stdout);
+    assert_eq!(repo.run(&["hook", "gemini"], &after.to_string()).stdout, "");
+}

@@ -266,6 +266,7 @@ pub fn handle(adapter: &dyn Adapter, input: &str, opts: &HookOptions) -> HookRes
         event.kind != Kind::Other || policy.validators.iter().any(|v| !v.grants.is_empty());
     let mut lease: Option<Arc<Mutex<LeaseView>>> = None;
     let mut pending = false;
+    let mut shown: Vec<(i64, String)> = Vec::new();
     let view: Option<SharedView> = if needs_store {
         match LeaseView::open(&store_path, &event, rctx) {
             Ok((v, hb)) => {
@@ -353,7 +354,10 @@ pub fn handle(adapter: &dyn Adapter, input: &str, opts: &HookOptions) -> HookRes
                     .map_err(|e| e.to_string())
                 });
                 match delivered {
-                    Ok(found) => found.into_iter().for_each(|f| verdict.add(f)),
+                    Ok(d) => {
+                        d.findings.into_iter().for_each(|f| verdict.add(f));
+                        shown = d.shown;
+                    }
                     Err(e) => diagnostics.push(format!("hookgate: messages not delivered: {e}")),
                 }
             }
@@ -395,6 +399,36 @@ pub fn handle(adapter: &dyn Adapter, input: &str, opts: &HookOptions) -> HookRes
         phases.mark("audit");
     }
     let answer = adapter.answer(&event.native_event, &verdict.to_decision());
+    // A message is delivered only if the answer carries it: some events of
+    // some platforms have no channel for context, and long answers are cut.
+    let lost: Vec<i64> = shown
+        .iter()
+        .filter(|(_, marker)| {
+            !answer.stdout.contains(marker.as_str()) && !answer.stderr.contains(marker.as_str())
+        })
+        .map(|(id, _)| *id)
+        .collect();
+    if !lost.is_empty() {
+        let back = crate::store::Store::open(&store_path).and_then(|mut s| {
+            s.write_leases(|tx| {
+                crate::coordination::messages::undeliver(tx, &event.agent.id, &lost).map_err(|e| {
+                    crate::store::StoreError::Io {
+                        path: store_path.clone(),
+                        source: std::io::Error::other(e.to_string()),
+                    }
+                })
+            })
+        });
+        match back {
+            Ok(()) => diagnostics.push(format!(
+                "hookgate: {} {} cannot show messages; {} kept for a later hook or `hookgate inbox`",
+                adapter.name(),
+                event.native_event,
+                lost.len()
+            )),
+            Err(e) => diagnostics.push(format!("hookgate: messages not given back: {e}")),
+        }
+    }
     phases.mark("answer");
     diagnostics.extend(phases.line());
     HookResult {

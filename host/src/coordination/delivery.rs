@@ -54,6 +54,22 @@ pub fn wanted(event: &Event, pending: bool) -> bool {
     }
 }
 
+/// What [`deliver`] put into the answer.
+#[derive(Debug, Default)]
+pub struct Delivered {
+    /// Findings that carry the messages.
+    pub findings: Vec<Judged>,
+    /// Each message shown, with the closing line of its frame: the hook
+    /// checks that the platform's answer really carries it (some events of
+    /// some platforms have no channel for context) and gives back what it
+    /// does not, with [`messages::undeliver`].
+    pub shown: Vec<(i64, String)>,
+}
+
+fn closing(framed: &str) -> String {
+    framed.lines().last().unwrap_or_default().to_string()
+}
+
 /// The findings that carry `event`'s agent's messages, marking what they
 /// show as delivered.
 pub fn deliver(
@@ -61,9 +77,10 @@ pub fn deliver(
     event: &Event,
     presence: &crate::policy::PresenceSettings,
     now: i64,
-) -> Result<Vec<Judged>, MessageError> {
+) -> Result<Delivered, MessageError> {
     let agent = &event.agent.id;
     let mut out = Vec::new();
+    let mut shown = Vec::new();
     if event.kind == Kind::SessionStart {
         if let Ok(Some(t)) = super::tasks::current(tx, agent, now, presence) {
             let (title, _) = super::frame::clip(&super::frame::strip_controls(&t.task.title), 200);
@@ -91,8 +108,10 @@ pub fn deliver(
                 if blockers.len() == 1 { "is" } else { "are" }
             );
             for m in &blockers {
+                let f = m.framed(PROMPT_BODY);
+                shown.push((m.id, closing(&f)));
                 text.push_str("\n\n");
-                text.push_str(&m.framed(PROMPT_BODY));
+                text.push_str(&f);
             }
             let labels: Vec<String> = blockers.iter().map(Message::label).collect();
             text.push_str(&format!(
@@ -106,15 +125,22 @@ pub fn deliver(
     let (max, body) = match event.kind {
         Kind::Prompt | Kind::SessionStart | Kind::Stop => (PROMPT_MESSAGES, PROMPT_BODY),
         Kind::PreTool | Kind::PostTool => (TOOL_MESSAGES, TOOL_BODY),
-        _ => return Ok(out),
+        _ => {
+            return Ok(Delivered {
+                findings: out,
+                shown,
+            })
+        }
     };
-    let shown = messages::undelivered(tx, agent, max + 1)?;
-    let more = shown.len() > max;
-    let shown = &shown[..shown.len().min(max)];
-    let ids: Vec<i64> = shown.iter().map(|m| m.id).collect();
+    let waiting = messages::undelivered(tx, agent, max + 1)?;
+    let more = waiting.len() > max;
+    let shown_now = &waiting[..waiting.len().min(max)];
+    let ids: Vec<i64> = shown_now.iter().map(|m| m.id).collect();
     messages::mark_delivered(tx, agent, &ids, now)?;
-    for m in shown {
-        out.push(finding("inbox", Outcome::Warn, m.framed(body)));
+    for m in shown_now {
+        let f = m.framed(body);
+        shown.push((m.id, closing(&f)));
+        out.push(finding("inbox", Outcome::Warn, f));
     }
     if more {
         let (_, undelivered) = messages::counts(tx, agent)?;
@@ -127,7 +153,10 @@ pub fn deliver(
             ),
         ));
     }
-    Ok(out)
+    Ok(Delivered {
+        findings: out,
+        shown,
+    })
 }
 
 fn plural(n: usize, what: &str) -> String {

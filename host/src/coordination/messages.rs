@@ -652,6 +652,21 @@ pub fn mark_delivered(
     Ok(())
 }
 
+/// Give messages back to `agent` as undelivered (and not yet shown at a
+/// turn's end): the platform's answer could not carry them.
+pub fn undeliver(tx: &Transaction<'_>, agent: &str, ids: &[i64]) -> Result<(), MessageError> {
+    let mut st = tx
+        .prepare_cached(
+            "UPDATE recipients SET delivered_ms = NULL, stop_ms = NULL
+             WHERE agent = ?1 AND message = ?2 AND read_ms IS NULL",
+        )
+        .map_err(sql)?;
+    for id in ids {
+        st.execute(params![agent, id]).map_err(sql)?;
+    }
+    Ok(())
+}
+
 /// Up to `max` undelivered messages of `agent`, most important first (not
 /// yet marked delivered: the caller marks what it shows).
 pub fn undelivered(

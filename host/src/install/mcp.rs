@@ -570,13 +570,39 @@ fn toml_install(path: &Path, text: Option<&str>, bin: &str) -> Result<Edited, Ed
         .unwrap_or_default();
     servers.insert(SERVER.into(), toml::Value::Table(entry.clone()));
     table.insert("mcp_servers".into(), toml::Value::Table(servers));
-    // The section alone, as `[mcp_servers.hookgate]` (and any sub-tables).
+    let section = toml_section(path, &entry)?;
+    Ok((toml_text(text.unwrap_or(""), Some(&section), table), None))
+}
+
+/// The `[mcp_servers.hookgate]` table of `entry` as text: `command` and
+/// `args` first, then what else the entry holds (sub-tables after).
+fn toml_section(path: &Path, entry: &toml::Table) -> Result<String, EditError> {
+    let header = format!("[mcp_servers.{SERVER}]\n");
+    let mut out = header.clone();
+    for k in ["command", "args"] {
+        if let Some(v) = entry.get(k) {
+            out.push_str(&format!("{k} = {v}\n"));
+        }
+    }
+    let mut rest = entry.clone();
+    rest.remove("command");
+    rest.remove("args");
+    if rest.is_empty() {
+        return Ok(out);
+    }
     let mut one = toml::Table::new();
-    one.insert(SERVER.into(), toml::Value::Table(entry));
+    one.insert(SERVER.into(), toml::Value::Table(rest));
     let mut wrap = toml::Table::new();
     wrap.insert("mcp_servers".into(), toml::Value::Table(one));
-    let section = toml::to_string(&wrap).map_err(|e| shape(path, e.to_string()))?;
-    Ok((toml_text(text.unwrap_or(""), Some(&section), table), None))
+    let rest = toml::to_string(&wrap).map_err(|e| shape(path, e.to_string()))?;
+    match rest.strip_prefix(&header) {
+        Some(keys) => out.push_str(keys),
+        None => {
+            out.push('\n');
+            out.push_str(&rest);
+        }
+    }
+    Ok(out)
 }
 
 fn toml_uninstall(path: &Path, text: &str) -> Result<Option<String>, EditError> {
@@ -871,6 +897,16 @@ mod tests {
         // Ours in the middle of the file, with a sub-table: cut out, the
         // comment before the next table stays.
         let middle = "model = \"o3\"\n\n[mcp_servers.hookgate]\ncommand = \"hookgate\"\nargs = [\"mcp\"]\n\n[mcp_servers.hookgate.env]\nX = \"1\"\n\n# profiles\n[profiles.fast]\nmodel = \"o4-mini\"\n";
+        write(root, ".codex/config.toml", middle);
+        // A new binary keeps what the user added to the entry.
+        apply(&run_install(m, root, BIN).0);
+        let text = std::fs::read_to_string(root.join(".codex/config.toml")).unwrap();
+        assert!(
+            text.contains(&format!(
+                "[mcp_servers.hookgate]\ncommand = \"{BIN}\"\nargs = [\"mcp\"]\n\n[mcp_servers.hookgate.env]\nX = \"1\"\n\n# profiles\n"
+            )),
+            "{text}"
+        );
         write(root, ".codex/config.toml", middle);
         apply(&run_uninstall(m, root));
         assert_eq!(
