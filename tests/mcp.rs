@@ -496,7 +496,11 @@ fn a_holder_releases_on_request_through_mcp() {
         json!({"target": ["docs/**"], "wait": "1s"}),
     );
     assert!(err, "not answered within the wait: {v}");
-    assert_eq!(v[0]["state"], "pending", "{v}");
+    // At the deadline (the wait) it escalates: the holder is active.
+    assert!(
+        matches!(v[0]["state"].as_str(), Some("pending" | "escalated")),
+        "{v}"
+    );
 }
 
 #[test]

@@ -363,11 +363,15 @@ pub fn mcp(w: &Wiring, root: &Path) -> Vec<Check> {
     let known: Vec<&str> = hooks.iter().map(String::as_str).collect();
     let c = match mcp::status(m, root, &known) {
         Err(e) => check(p, false, format!("{shown}: {e}"), Some(format!("fix {shown}"))),
+        // Optional (`init --no-mcp`): said, not counted as something to fix.
         Ok(Entry::Absent) => check(
             p,
-            false,
-            format!("{shown}: MCP server `{}` is not registered", mcp::SERVER),
-            init,
+            true,
+            format!(
+                "{shown}: MCP server `{}` is not registered (optional; `hookgate init --platform {p}` adds it)",
+                mcp::SERVER
+            ),
+            None,
         ),
         Ok(Entry::Theirs { command }) => check(
             p,
@@ -450,7 +454,7 @@ mod tests {
             (c[0].ok, c[0].what.clone())
         };
         let (ok, w1) = what();
-        assert!(!ok && w1.contains("is not registered"), "{w1}");
+        assert!(ok && w1.contains("is not registered (optional"), "{w1}");
         std::fs::write(
             root.join(".cursor/mcp.json"),
             r#"{"mcpServers":{"hookgate":{"command":"python3","args":["gate.py"]}}}"#,
