@@ -358,7 +358,6 @@ pub fn mcp(w: &Wiring, root: &Path) -> Vec<Check> {
         )];
     };
     let shown = m.path;
-    let init = Some(format!("run `hookgate init --platform {p}`"));
     let hooks = hook_programs(w, root);
     let known: Vec<&str> = hooks.iter().map(String::as_str).collect();
     let c = match mcp::status(m, root, &known) {
