@@ -369,7 +369,9 @@ pub fn on_event(
             return out;
         }
     };
-    let result = store.write_leases(|tx| -> Result<Vec<Stale>, messages::MessageError> {
+    // A plain write transaction: the lease snapshot (which counts undelivered
+    // messages) is rewritten only when a change notice was posted.
+    let result = store.write(|tx| -> Result<Vec<Stale>, messages::MessageError> {
         fold_reads(tx, db)?;
         let stale = if c.stale_read_warning {
             stale_reads(tx, &event.agent.id, &written)?
@@ -377,7 +379,19 @@ pub fn on_event(
             Vec::new()
         };
         if c.notify_changes {
-            changed(tx, &event.agent, &written, Change::Written, &how, c.read_window_ms, &ctx, now)?;
+            let told = changed(
+                tx,
+                &event.agent,
+                &written,
+                Change::Written,
+                &how,
+                c.read_window_ms,
+                &ctx,
+                now,
+            )?;
+            if !told.is_empty() {
+                crate::store::snapshot::write(tx, db, now)?;
+            }
         } else {
             for p in &written {
                 tx.execute(
