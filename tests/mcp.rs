@@ -662,29 +662,64 @@ fn a_hook_and_a_server_under_one_shell_script_are_one_agent() {
     assert_eq!(locks["reservations"][0]["holder_id"], "sess-sh");
 }
 
-#[test]
-fn the_official_python_client_works() {
-    let has_mcp = Command::new("python3")
+/// The pinned version of the official Python MCP SDK the client test uses.
+const PY_MCP: &str = "mcp==2.3.0";
+
+fn imports_mcp(python: &std::path::Path) -> bool {
+    Command::new(python)
         .args(["-c", "import mcp"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
-        .is_ok_and(|s| s.success());
-    if !has_mcp {
-        if std::env::var("HOOKGATE_SKIP_PY_MCP").as_deref() == Ok("1") {
-            eprintln!(
-                "skipped: python3 with the `mcp` package is not available (HOOKGATE_SKIP_PY_MCP=1)"
-            );
+        .is_ok_and(|s| s.success())
+}
+
+/// A python3 that can `import mcp`: the system's, else a virtual environment
+/// under the test target directory, created with the pinned package from the
+/// package index the first time (so `cargo test` needs no set-up of its own).
+fn python_with_mcp() -> Result<std::path::PathBuf, String> {
+    let system = std::path::PathBuf::from("python3");
+    if imports_mcp(&system) {
+        return Ok(system);
+    }
+    let venv = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("py-mcp");
+    let python = venv.join("bin/python3");
+    if imports_mcp(&python) {
+        return Ok(python);
+    }
+    let run = |cmd: &mut Command| -> Result<(), String> {
+        let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(format!("{cmd:?}: {}", String::from_utf8_lossy(&out.stderr)))
+        }
+    };
+    run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+    run(Command::new(&python).args(["-m", "pip", "install", "--quiet", PY_MCP]))?;
+    if imports_mcp(&python) {
+        Ok(python)
+    } else {
+        Err(format!("{} still cannot import mcp", python.display()))
+    }
+}
+
+#[test]
+fn the_official_python_client_works() {
+    let python = match python_with_mcp() {
+        Ok(p) => p,
+        Err(e) if std::env::var("HOOKGATE_SKIP_PY_MCP").as_deref() == Ok("1") => {
+            eprintln!("skipped (HOOKGATE_SKIP_PY_MCP=1): {e}");
             return;
         }
-        panic!(
-            "python3 with the `mcp` package is needed: `python3 -m pip install 'mcp==2.3.0'`, \
-             or set HOOKGATE_SKIP_PY_MCP=1 to skip this test"
-        );
-    }
+        Err(e) => panic!(
+            "python3 with the `mcp` package is needed ({PY_MCP}) and could not be set up: {e}; \
+             set HOOKGATE_SKIP_PY_MCP=1 to skip this test"
+        ),
+    };
     let repo = Repo::new();
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/mcp_client.py");
-    let out = Command::new("python3")
+    let out = Command::new(&python)
         .arg(&script)
         .arg(common::BIN)
         .arg(&repo.root)
