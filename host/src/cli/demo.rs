@@ -72,6 +72,90 @@ fn scene(root: &Path) -> Vec<Step> {
     ]
 }
 
+/// The prompt hook of `session`, as Claude Code runs it: its answer's context.
+fn prompt(root: &Path, session: &str, opts: &HookOptions) -> String {
+    let payload = json!({
+        "session_id": session,
+        "transcript_path": format!("/tmp/{session}.jsonl"),
+        "cwd": root.display().to_string(),
+        "hook_event_name": "UserPromptSubmit",
+        "prompt": "carry on",
+    });
+    let r = handle(&CLAUDE, &payload.to_string(), opts);
+    serde_json::from_str::<serde_json::Value>(&r.answer.stdout)
+        .ok()
+        .and_then(|v| {
+            v["hookSpecificOutput"]["additionalContext"]
+                .as_str()
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| "(nothing)".into())
+}
+
+fn indent(text: &str) -> String {
+    text.lines()
+        .map(|l| format!("      {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The epilogue: B asks A for the docs; A hears at its next prompt, hands
+/// them over, and B hears that it holds them.
+fn coordination(
+    root: &Path,
+    store_file: &Path,
+    opts: &HookOptions,
+    rctx: &hookgate::reservations::Context,
+) -> anyhow::Result<()> {
+    use hookgate::coordination::requests::{self, Ask, Reply, Response, Target, Urgency};
+    let mut a = hookgate::event::Agent::from_session("demo-session-a", None, None);
+    let mut b = hookgate::event::Agent::from_session("demo-session-b", None, None);
+    a.name = readable_name("demo-session-a");
+    b.name = readable_name("demo-session-b");
+    let mut store = hookgate::store::Store::open(store_file)?;
+    let now = hookgate::store::now_ms();
+    let ask = Ask {
+        target: Target::Reservation(1),
+        mode: hookgate::reservations::Mode::Exclusive,
+        ttl_ms: rctx.settings.default_ttl_ms,
+        urgency: Urgency::Normal,
+        reason: "one typo in docs/guide.md".into(),
+        wait_ms: None,
+    };
+    let settings = requests::Settings::default();
+    let made = store.write_leases(|tx| requests::request(tx, &b, &ask, &settings, rctx, now))?;
+    let id = made.first().map_or(0, |q| q.id);
+    println!(
+        "\nCoordination: {} runs `hookgate request-release r1 --reason \"one typo in docs/guide.md\"` (rq{id}).",
+        b.name
+    );
+    println!(
+        "[9] {}'s next prompt hook carries the request, framed as another agent's text:\n{}",
+        a.name,
+        indent(&prompt(root, "demo-session-a", opts))
+    );
+    let reply = Reply {
+        response: Response::Release,
+        eta_ms: None,
+        note: "all yours",
+    };
+    let q = store.write_leases(|tx| {
+        requests::respond(tx, &a, id, &reply, rctx, hookgate::store::now_ms())
+    })?;
+    println!(
+        "[10] {} runs `hookgate respond rq{id} release`: in the same transaction r1 is released and {} is granted r{} (no third agent can slip in).",
+        a.name,
+        b.name,
+        q.granted.unwrap_or_default()
+    );
+    println!(
+        "[11] {}'s next prompt hook:\n{}",
+        b.name,
+        indent(&prompt(root, "demo-session-b", opts))
+    );
+    Ok(())
+}
+
 pub fn run(keep: bool) -> anyhow::Result<ExitCode> {
     let dir = tempfile::Builder::new()
         .prefix("hookgate-demo-")
@@ -214,6 +298,7 @@ pub fn run(keep: bool) -> anyhow::Result<ExitCode> {
         }
         println!("\nThe lock-file edit passed silently; only the report shows it would have been denied.");
     }
+    coordination(&root, &store_file, &opts, &rctx)?;
     if keep {
         let kept = dir.keep();
         println!("scratch repository kept at {}", kept.display());

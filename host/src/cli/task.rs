@@ -10,9 +10,9 @@ use std::process::ExitCode;
 use clap::Subcommand;
 
 use hookgate::coordination::tasks::{
-    self, ClaimOptions, Claimed, Filter, Finished, NewTask, Skipped, Status, TaskError, TaskView,
+    self, report, ClaimOptions, Claimed, Filter, Finished, NewTask, Status, TaskError, TaskView,
 };
-use hookgate::reservations::{normalize_pattern, Conflict};
+use hookgate::reservations::normalize_pattern;
 use hookgate::store::now_ms;
 
 use super::reserve::{describe, REFUSED};
@@ -105,36 +105,6 @@ pub fn run(cli: &Cli, command: &TaskCommand, json: bool) -> anyhow::Result<ExitC
     }
 }
 
-fn task_json(v: &TaskView, me: &str) -> serde_json::Value {
-    let t = &v.task;
-    serde_json::json!({
-        "task": v.label, "id": t.id, "title": t.title, "body": t.body, "priority": t.priority,
-        "status": v.status, "state": t.state, "blocked": v.block_reason(), "manual_block": t.blocked,
-        "waiting_for": v.waiting_for.iter().map(|&d| tasks::label(d)).collect::<Vec<_>>(),
-        "deps": t.deps.iter().map(|&d| tasks::label(d)).collect::<Vec<_>>(),
-        "owner": t.owner, "owner_name": v.owner_name, "owner_state": v.owner_state,
-        "owner_gone": v.owner_gone, "mine": t.owner.as_deref() == Some(me), "files": t.files,
-        "created_by": t.created_by, "created_ms": t.created_ms, "claimed_ms": t.claimed_ms,
-        "done_ms": t.done_ms, "reservation": t.reservation.map(|r| format!("r{r}")),
-    })
-}
-
-fn conflict_json(c: &Conflict) -> serde_json::Value {
-    serde_json::json!({
-        "reservation": c.hold.label(), "holder": c.hold.agent_name, "holder_id": c.hold.agent,
-        "holder_state": c.hold.holder_state, "patterns": c.hold.patterns, "mode": c.hold.mode,
-        "reason": c.hold.reason, "since_ms": c.hold.created_ms, "expires_ms": c.hold.expires_ms,
-        "example": c.example,
-    })
-}
-
-fn skipped_json(s: &Skipped) -> serde_json::Value {
-    serde_json::json!({
-        "task": tasks::label(s.task), "title": s.title,
-        "conflicts": s.conflicts.iter().map(conflict_json).collect::<Vec<_>>(),
-    })
-}
-
 /// The title line and the body, indented.
 fn print_task(verb: &str, v: &TaskView) {
     println!(
@@ -188,10 +158,7 @@ fn add(
     let mut store = s.store()?;
     let v = store.write(|tx| tasks::add(tx, &new, now_ms(), &presence))?;
     if json {
-        println!(
-            "{}",
-            serde_json::json!({"status": "added", "task": task_json(&v, &s.agent.id)})
-        );
+        println!("{}", report::added_json(&v, &s.agent.id));
     } else {
         print_task("added", &v);
         if let Some(why) = v.block_reason() {
@@ -223,10 +190,7 @@ fn list(cli: &Cli, filter: Filter, json: bool) -> anyhow::Result<ExitCode> {
     )?;
     drop(store);
     if json {
-        println!(
-            "{}",
-            serde_json::json!({"now_ms": now, "tasks": all.iter().map(|v| task_json(v, &s.agent.id)).collect::<Vec<_>>()})
-        );
+        println!("{}", report::list_json(&all, &s.agent.id, now));
         return Ok(ExitCode::SUCCESS);
     }
     if all.is_empty() {
@@ -264,18 +228,7 @@ fn list(cli: &Cli, filter: Filter, json: bool) -> anyhow::Result<ExitCode> {
 
 fn print_claimed(c: &Claimed, me: &str, json: bool, now: i64) {
     if json {
-        println!(
-            "{}",
-            serde_json::json!({
-                "status": if c.already_yours { "already-yours" } else { "claimed" },
-                "task": task_json(&c.task, me),
-                "reclaimed_from": c.reclaimed_from,
-                "reservation": c.reservation.as_ref().map(|r| serde_json::json!({
-                    "reservation": format!("r{}", r.id), "id": r.id, "patterns": r.patterns,
-                    "mode": "exclusive", "expires_ms": r.expires_ms, "renewed": r.renewed})),
-                "skipped": c.skipped.iter().map(skipped_json).collect::<Vec<_>>(),
-            })
-        );
+        println!("{}", report::claimed_json(c, me));
         return;
     }
     print_task(
@@ -326,11 +279,6 @@ fn print_claimed(c: &Claimed, me: &str, json: bool, now: i64) {
 
 /// A refused claim: exit 3, the reason and what to do.
 fn refused(e: &TaskError, id: Option<i64>, json: bool, now: i64) -> ExitCode {
-    let (conflicts, skipped): (&[Conflict], &[Skipped]) = match e {
-        TaskError::FilesHeld { conflicts, .. } => (conflicts, &[]),
-        TaskError::AllHeld(s) => (&[], s),
-        _ => (&[], &[]),
-    };
     let next = match e {
         TaskError::FilesHeld { .. } | TaskError::AllHeld(_) => {
             "Next: take a task with other files (`hookgate task list`), or ask the holder to release them"
@@ -341,17 +289,9 @@ fn refused(e: &TaskError, id: Option<i64>, json: bool, now: i64) -> ExitCode {
         _ => "Next: `hookgate task list` shows the board",
     };
     if json {
-        println!(
-            "{}",
-            serde_json::json!({
-                "status": "refused", "kind": e.kind(), "task": id.map(tasks::label),
-                "message": e.to_string(),
-                "conflicts": conflicts.iter().map(conflict_json).collect::<Vec<_>>(),
-                "skipped": skipped.iter().map(skipped_json).collect::<Vec<_>>(),
-                "next": next,
-            })
-        );
+        println!("{}", report::refused_json(e, id, next));
     } else {
+        let (conflicts, skipped) = e.in_the_way();
         eprintln!("hookgate: refused: {e}");
         for c in conflicts {
             eprintln!("  - {}", describe(c, now));
@@ -379,13 +319,7 @@ fn claim(cli: &Cli, id: Option<&String>, json: bool) -> anyhow::Result<ExitCode>
         settings: s.policy.tasks,
     };
     let mut store = s.store()?;
-    let got = store.write_leases(|tx| {
-        let now = now_ms();
-        match id {
-            Some(id) => tasks::claim(tx, id, &s.agent, &opts, now).map(Some),
-            None => tasks::next(tx, &s.agent, &opts, now),
-        }
-    });
+    let got = store.write_leases(|tx| tasks::claim_or_next(tx, id, &s.agent, &opts, now_ms()));
     let now = now_ms();
     match got {
         Ok(Some(c)) => {
@@ -393,27 +327,15 @@ fn claim(cli: &Cli, id: Option<&String>, json: bool) -> anyhow::Result<ExitCode>
             Ok(ExitCode::SUCCESS)
         }
         Ok(None) => {
-            let board = tasks::list(
+            let (message, v) = report::nothing_to_claim(
                 store.connection(),
-                Filter::Open,
                 &s.agent.id,
                 now,
                 &s.policy.presence,
+                "`hookgate task list`",
             )?;
-            let blocked = board.iter().filter(|v| v.status == Status::Blocked).count();
-            let taken = board.len() - blocked;
-            let message = if board.is_empty() {
-                "no task to claim: the board has no open tasks".to_string()
-            } else {
-                format!(
-                    "no task to claim: {blocked} blocked, {taken} claimed by other agents (`hookgate task list`)"
-                )
-            };
             if json {
-                println!(
-                    "{}",
-                    serde_json::json!({"status": "empty", "message": message, "blocked": blocked, "claimed": taken})
-                );
+                println!("{v}");
             } else {
                 eprintln!("hookgate: {message}");
             }
@@ -426,14 +348,7 @@ fn claim(cli: &Cli, id: Option<&String>, json: bool) -> anyhow::Result<ExitCode>
 
 fn print_finished(f: &Finished, me: &str, json: bool) {
     if json {
-        println!(
-            "{}",
-            serde_json::json!({
-                "status": "done", "task": task_json(&f.task, me), "forced": f.forced,
-                "released": f.released.as_ref().map(|r| format!("r{}", r.id)),
-                "unblocked": f.unblocked.iter().map(|&d| tasks::label(d)).collect::<Vec<_>>(),
-            })
-        );
+        println!("{}", report::finished_json(f, me));
         return;
     }
     println!("done {}: {}", f.task.label, f.task.task.title);
@@ -478,15 +393,12 @@ fn block(cli: &Cli, id: &str, reason: Option<&String>, json: bool) -> anyhow::Re
     let id = tasks::parse_id(id)?;
     let presence = s.policy.presence;
     let mut store = s.store()?;
-    let v = store.write(|tx| match reason {
-        Some(r) => tasks::block(tx, id, r, now_ms(), &presence),
-        None => tasks::unblock(tx, id, now_ms(), &presence),
-    })?;
+    let v = store
+        .write(|tx| tasks::set_block(tx, id, reason.map(String::as_str), now_ms(), &presence))?;
     if json {
         println!(
             "{}",
-            serde_json::json!({"status": if reason.is_some() { "blocked" } else { "unblocked" },
-                "task": task_json(&v, &s.agent.id)})
+            report::blocked_json(&v, &s.agent.id, reason.is_some())
         );
     } else if let Some(r) = reason {
         println!("blocked {}: {} ({})", v.label, v.task.title, r.trim());

@@ -504,11 +504,21 @@ impl Message {
         if self.importance != Importance::Normal {
             h.push_str(&format!(" · {}", self.importance.as_str()));
         }
-        if self.ack_required && self.acked_ms.is_none() {
-            h.push_str(&format!(
-                " · acknowledge with `hookgate ack {}`",
-                self.label()
-            ));
+        match (self.kind, self.request) {
+            // A release request is answered, not merely acknowledged.
+            (MessageKind::Request, Some(rq)) if self.ack_required && self.acked_ms.is_none() => {
+                h.push_str(&format!(
+                    " · answer with `hookgate respond rq{rq} release` (it passes to the requester at once) \
+                     or `hookgate respond rq{rq} defer --eta 10m --note \"…\"`; unanswered, it escalates"
+                ));
+            }
+            _ if self.ack_required && self.acked_ms.is_none() => {
+                h.push_str(&format!(
+                    " · acknowledge with `hookgate ack {}`",
+                    self.label()
+                ));
+            }
+            _ => {}
         }
         h.push(']');
         h

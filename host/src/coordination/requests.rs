@@ -423,14 +423,15 @@ pub fn request(
             format!("\nReason given: {reason}")
         };
         let body = format!(
-            "{} asks you to release r{} ({}){}.{because}\n\
-             Answer with `hookgate respond rq{id} release` (it passes to {} at once), or \
-             `hookgate respond rq{id} defer --eta 10m --note \"…\"`. Unanswered, it escalates in {}.",
+            "{} asks you to release r{} ({}){}; it escalates in {}.{because}",
             requester.name,
             h.id,
             h.patterns.join(" "),
-            if ask.urgency == Urgency::Urgent { ", urgently" } else { "" },
-            requester.name,
+            if ask.urgency == Urgency::Urgent {
+                ", urgently"
+            } else {
+                ""
+            },
             crate::duration::format(std::time::Duration::from_millis((deadline - now) as u64)),
         );
         messages::post(

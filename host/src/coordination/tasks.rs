@@ -23,6 +23,8 @@ use crate::presence::{self, State};
 use crate::reservations::{self, Conflict, Grant, Mode, Released, Request, ReserveError};
 use crate::store::StoreError;
 
+pub mod report;
+
 /// Longest title, in bytes.
 pub const MAX_TITLE: usize = 200;
 /// Longest body, in bytes.
@@ -419,6 +421,17 @@ impl TaskError {
             TaskError::AllHeld(_) => "files-held",
             TaskError::NotYours { .. } => "not-yours",
             _ => "error",
+        }
+    }
+
+    /// What stands in the way of a refused claim: the reservations on the
+    /// task's files ([`TaskError::FilesHeld`]) or the tasks passed over
+    /// because theirs are held ([`TaskError::AllHeld`]); empty otherwise.
+    pub fn in_the_way(&self) -> (&[Conflict], &[Skipped]) {
+        match self {
+            TaskError::FilesHeld { conflicts, .. } => (conflicts, &[]),
+            TaskError::AllHeld(s) => (&[], s),
+            _ => (&[], &[]),
         }
     }
 }
@@ -1037,6 +1050,20 @@ pub fn next(
     }
 }
 
+/// [`claim`] task `id`, or without one take the [`next`] task.
+pub fn claim_or_next(
+    tx: &Transaction<'_>,
+    id: Option<i64>,
+    agent: &Agent,
+    opts: &ClaimOptions,
+    now: i64,
+) -> Result<Option<Claimed>, TaskError> {
+    match id {
+        Some(id) => claim(tx, id, agent, opts, now).map(Some),
+        None => next(tx, agent, opts, now),
+    }
+}
+
 /// Mark task `id` done by `agent`. An agent other than the owner needs
 /// `force`. The reservation taken on claim is released; tasks that waited
 /// only for this one become claimable ([`Finished::unblocked`]).
@@ -1144,6 +1171,20 @@ pub fn unblock(
     tx.execute("UPDATE tasks SET blocked = NULL WHERE id = ?1", [id])
         .map_err(sql)?;
     must_get(tx, id, now, presence)
+}
+
+/// [`block`] task `id` with `reason`, or without one [`unblock`] it.
+pub fn set_block(
+    tx: &Transaction<'_>,
+    id: i64,
+    reason: Option<&str>,
+    now: i64,
+    presence: &PresenceSettings,
+) -> Result<TaskView, TaskError> {
+    match reason {
+        Some(r) => block(tx, id, r, now, presence),
+        None => unblock(tx, id, now, presence),
+    }
 }
 
 #[cfg(test)]

@@ -8,12 +8,11 @@ use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::CallToolResult;
 use rmcp::{schemars, tool, tool_router};
 use serde::Deserialize;
-use serde_json::{json, Value};
 
 use crate::coordination::tasks::{
-    self, ClaimOptions, Claimed, Filter, Finished, NewTask, Skipped, Status, TaskError, TaskView,
+    self, report as tasks_report, ClaimOptions, Filter, NewTask, TaskError,
 };
-use crate::reservations::{report, Conflict};
+use crate::reservations::report;
 use crate::store::now_ms;
 
 use super::session::ToolError;
@@ -114,78 +113,16 @@ pub struct BlockArgs {
     pub reason: String,
 }
 
-/// One task (the fields of `hookgate task list --json`).
-fn task_json(v: &TaskView, me: &str) -> Value {
-    let t = &v.task;
-    json!({
-        "task": v.label, "id": t.id, "title": t.title, "body": t.body, "priority": t.priority,
-        "status": v.status, "state": t.state, "blocked": v.block_reason(), "manual_block": t.blocked,
-        "waiting_for": v.waiting_for.iter().map(|&d| tasks::label(d)).collect::<Vec<_>>(),
-        "deps": t.deps.iter().map(|&d| tasks::label(d)).collect::<Vec<_>>(),
-        "owner": t.owner, "owner_name": v.owner_name, "owner_state": v.owner_state,
-        "owner_gone": v.owner_gone, "mine": t.owner.as_deref() == Some(me), "files": t.files,
-        "created_by": t.created_by, "created_ms": t.created_ms, "claimed_ms": t.claimed_ms,
-        "done_ms": t.done_ms, "reservation": t.reservation.map(|r| format!("r{r}")),
-    })
-}
-
-fn conflict_json(c: &Conflict) -> Value {
-    json!({
-        "reservation": c.hold.label(), "holder": c.hold.agent_name, "holder_id": c.hold.agent,
-        "holder_state": c.hold.holder_state, "patterns": c.hold.patterns, "mode": c.hold.mode,
-        "reason": c.hold.reason, "since_ms": c.hold.created_ms, "expires_ms": c.hold.expires_ms,
-        "example": c.example,
-    })
-}
-
-fn skipped_json(s: &Skipped) -> Value {
-    json!({
-        "task": tasks::label(s.task), "title": s.title,
-        "conflicts": s.conflicts.iter().map(conflict_json).collect::<Vec<_>>(),
-    })
-}
-
-fn claimed_json(c: &Claimed, me: &str) -> Value {
-    json!({
-        "status": if c.already_yours { "already-yours" } else { "claimed" },
-        "task": task_json(&c.task, me),
-        "reclaimed_from": c.reclaimed_from,
-        "reservation": c.reservation.as_ref().map(|r| json!({
-            "reservation": format!("r{}", r.id), "id": r.id, "patterns": r.patterns,
-            "mode": "exclusive", "expires_ms": r.expires_ms, "renewed": r.renewed})),
-        "skipped": c.skipped.iter().map(skipped_json).collect::<Vec<_>>(),
-    })
-}
-
-fn refused_json(e: &TaskError, id: Option<i64>) -> Value {
-    let (conflicts, skipped): (&[Conflict], &[Skipped]) = match e {
-        TaskError::FilesHeld { conflicts, .. } => (conflicts, &[]),
-        TaskError::AllHeld(s) => (&[], s),
-        _ => (&[], &[]),
-    };
-    let next = match e {
+/// What to do after a refused claim, in the tools' words.
+fn next_step(e: &TaskError) -> &'static str {
+    match e {
         TaskError::FilesHeld { .. } | TaskError::AllHeld(_) => {
             "Next: take a task with other files (task_list), or ask the holder to release them (request_release)"
         }
         TaskError::Taken { .. } | TaskError::Blocked { .. } => "Next: task_next for another task",
         TaskError::Waiting { .. } => "Next: finish what it waits for, or task_next",
         _ => "Next: task_list shows the board",
-    };
-    json!({
-        "status": "refused", "kind": e.kind(), "task": id.map(tasks::label),
-        "message": e.to_string(),
-        "conflicts": conflicts.iter().map(conflict_json).collect::<Vec<_>>(),
-        "skipped": skipped.iter().map(skipped_json).collect::<Vec<_>>(),
-        "next": next,
-    })
-}
-
-fn finished_json(f: &Finished, me: &str) -> Value {
-    json!({
-        "status": "done", "task": task_json(&f.task, me), "forced": f.forced,
-        "released": f.released.as_ref().map(|r| format!("r{}", r.id)),
-        "unblocked": f.unblocked.iter().map(|&d| tasks::label(d)).collect::<Vec<_>>(),
-    })
+    }
 }
 
 impl Server {
@@ -208,38 +145,26 @@ impl Server {
             None,
         )?;
         let store = st.store()?;
-        let got = store.write_leases(|tx| {
-            let now = now_ms();
-            match id {
-                Some(id) => tasks::claim(tx, id, &me.agent, &opts, now).map(Some),
-                None => tasks::next(tx, &me.agent, &opts, now),
-            }
-        });
+        let got = store.write_leases(|tx| tasks::claim_or_next(tx, id, &me.agent, &opts, now_ms()));
         match got {
-            Ok(Some(c)) => Ok(answer(&claimed_json(&c, &me.agent.id), &me.notices)),
+            Ok(Some(c)) => Ok(answer(
+                &tasks_report::claimed_json(&c, &me.agent.id),
+                &me.notices,
+            )),
             Ok(None) => {
-                let board = tasks::list(
+                let (_, v) = tasks_report::nothing_to_claim(
                     store.connection(),
-                    Filter::Open,
                     &me.agent.id,
                     now_ms(),
                     &presence,
+                    "task_list",
                 )?;
-                let blocked = board.iter().filter(|v| v.status == Status::Blocked).count();
-                let taken = board.len() - blocked;
-                let message = if board.is_empty() {
-                    "no task to claim: the board has no open tasks".to_string()
-                } else {
-                    format!(
-                        "no task to claim: {blocked} blocked, {taken} claimed by other agents (task_list)"
-                    )
-                };
-                Ok(refusal(
-                    &json!({"status": "empty", "message": message, "blocked": blocked, "claimed": taken}),
-                    &me.notices,
-                ))
+                Ok(refusal(&v, &me.notices))
             }
-            Err(e) if e.is_refusal() => Ok(refusal(&refused_json(&e, id), &me.notices)),
+            Err(e) if e.is_refusal() => Ok(refusal(
+                &tasks_report::refused_json(&e, id, next_step(&e)),
+                &me.notices,
+            )),
             Err(e) => Err(e.into()),
         }
     }
@@ -258,14 +183,10 @@ impl Server {
             None,
         )?;
         let v = st.store()?.write(|tx| -> Result<_, ToolError> {
-            Ok(match reason {
-                Some(r) => tasks::block(tx, id, r, now_ms(), &presence)?,
-                None => tasks::unblock(tx, id, now_ms(), &presence)?,
-            })
+            Ok(tasks::set_block(tx, id, reason, now_ms(), &presence)?)
         })?;
         Ok(answer(
-            &json!({"status": if reason.is_some() { "blocked" } else { "unblocked" },
-                "task": task_json(&v, &me.agent.id)}),
+            &tasks_report::blocked_json(&v, &me.agent.id, reason.is_some()),
             &me.notices,
         ))
     }
@@ -304,7 +225,7 @@ status."
                 Ok(tasks::add(tx, &new, now_ms(), &presence)?)
             })?;
             Ok(answer(
-                &json!({"status": "added", "task": task_json(&v, &me.agent.id)}),
+                &tasks_report::added_json(&v, &me.agent.id),
                 &me.notices,
             ))
         })())
@@ -333,10 +254,7 @@ status (open, claimed, blocked, done), why blocked, owner and its presence, prio
             let now = now_ms();
             let all = tasks::list(st.store()?.connection(), filter, &id, now, &presence)?;
             let notices = me.map(|m| m.notices).unwrap_or_default();
-            Ok(answer(
-                &json!({"now_ms": now, "tasks": all.iter().map(|v| task_json(v, &id)).collect::<Vec<_>>()}),
-                &notices,
-            ))
+            Ok(answer(&tasks_report::list_json(&all, &id, now), &notices))
         })())
     }
 
@@ -379,7 +297,10 @@ took, and answers the tasks that were waiting for it and can be claimed now."
                     &presence,
                 )?)
             })?;
-            Ok(answer(&finished_json(&f, &me.agent.id), &me.notices))
+            Ok(answer(
+                &tasks_report::finished_json(&f, &me.agent.id),
+                &me.notices,
+            ))
         })())
     }
 
