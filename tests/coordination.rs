@@ -564,3 +564,63 @@ fn every_platform_gets_messages_in_its_own_channel_or_keeps_them() {
     assert_eq!(out.json()["decision"], "deny", "{}", out.stdout);
     assert_eq!(repo.run(&["hook", "gemini"], &after.to_string()).stdout, "");
 }
+
+#[test]
+fn status_shows_who_holds_what_waits_for_what_and_the_last_messages() {
+    let repo = Repo::new();
+    assert_eq!(
+        repo.run_as("agent-a", &["reserve", "src/**", "--reason", "refactor"])
+            .code,
+        0
+    );
+    assert_eq!(
+        repo.run_as("agent-b", &["request-release", "r1", "--reason", "hotfix"])
+            .code,
+        0
+    );
+    assert_eq!(
+        repo.run_as("agent-a", &["task", "add", "Port login"]).code,
+        0
+    );
+    assert_eq!(repo.run_as("agent-a", &["task", "claim", "t1"]).code, 0);
+    assert_eq!(
+        repo.run_as("agent-b", &["send", "--to", "all", "lunch \u{202E}break"])
+            .code,
+        1,
+        "bidi override refused"
+    );
+    assert_eq!(
+        repo.run_as("agent-b", &["send", "--to", "all", "lunch break"])
+            .code,
+        0
+    );
+    let s = repo.run_as("agent-a", &["status", "--json"]);
+    assert_eq!(s.code, 0, "{}", s.stderr);
+    let v = s.json();
+    let agents = v["agents"].as_array().unwrap();
+    let a = agents.iter().find(|x| x["id"] == "agent-a").unwrap();
+    let b = agents.iter().find(|x| x["id"] == "agent-b").unwrap();
+    assert_eq!(a["you"], true);
+    assert_eq!(a["task"]["id"], "t1");
+    assert_eq!(a["holds"][0]["id"], "r1");
+    assert_eq!(a["asked_to_release"][0]["request"], "rq1");
+    assert_eq!(b["waiting_for"][0]["reservation"], "r1");
+    assert_eq!(v["tasks"]["claimed"], 1);
+    assert!(v["last_messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["subject"] == "lunch break"));
+    let text = repo.run_as("agent-a", &["status"]);
+    assert!(
+        text.stdout.contains("holds r1 exclusive src/**"),
+        "{}",
+        text.stdout
+    );
+    assert!(text.stdout.contains("waits rq1 for r1"), "{}", text.stdout);
+    assert!(
+        text.stdout.contains("task t1 Port login"),
+        "{}",
+        text.stdout
+    );
+}

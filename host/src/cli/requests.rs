@@ -1,11 +1,10 @@
 //! `request-release`, `respond`, `requests`.
 
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
 
 use hookgate::coordination::requests::{self, Ask, RequestView, Response, Target, Urgency};
-use hookgate::reservations::{normalize_pattern, Mode};
-use hookgate::store::{now_ms, Store};
+use hookgate::reservations::Mode;
+use hookgate::store::now_ms;
 
 use super::reserve::REFUSED;
 use super::session::{relative, Session};
@@ -55,17 +54,7 @@ pub struct AskArgs<'a> {
 
 pub fn request_release(cli: &Cli, a: &AskArgs<'_>, json: bool) -> anyhow::Result<ExitCode> {
     let s = Session::open(cli, "request-release")?;
-    let target = match a.target {
-        [one] if one.starts_with('r') && one[1..].parse::<i64>().is_ok() => {
-            Target::Reservation(one[1..].parse()?)
-        }
-        [] => anyhow::bail!("say what: a reservation id (r12) or patterns"),
-        pats => Target::Patterns(
-            pats.iter()
-                .map(|p| normalize_pattern(&s.paths, p))
-                .collect::<Result<_, _>>()?,
-        ),
-    };
+    let target = Target::parse(&s.paths, a.target)?;
     let wait = a.wait.map(parse_duration).transpose()?;
     let ttl_ms = match a.ttl {
         Some(t) => parse_duration(t)?.as_millis() as i64,
@@ -102,44 +91,26 @@ pub fn request_release(cli: &Cli, a: &AskArgs<'_>, json: bool) -> anyhow::Result
         }
         return Ok(ExitCode::SUCCESS);
     };
-    // Wait for the answer: each poll also moves requests along (a lapsed
-    // reservation is served, a deadline escalates).
-    let started = Instant::now();
-    let mut poll = Duration::from_millis(20);
-    loop {
-        let mut store = Store::open(&s.store_path)?;
+    let (views, settled) = requests::wait_settled(&s.store_path, &ids, &settings, &s.rctx, wait)?;
+    if json {
+        println!("{}", serde_json::to_string(&views)?);
+    } else {
         let now = now_ms();
-        let now_views =
-            store.write_leases(|tx| -> Result<Vec<RequestView>, requests::RequestError> {
-                requests::sweep(tx, &settings, &s.rctx, now)?;
-                ids.iter().map(|id| requests::get(tx, *id)).collect()
-            })?;
-        drop(store);
-        let settled = now_views.iter().all(|q| !q.open());
-        if settled || started.elapsed() >= wait {
-            let granted = now_views.iter().all(|q| q.state == "granted");
-            if json {
-                println!("{}", serde_json::to_string(&now_views)?);
-            } else {
-                for q in &now_views {
-                    println!("{}", describe(q, now));
-                }
-                if !settled {
-                    eprintln!(
-                        "hookgate: no answer after {}; the request stays open until its deadline",
-                        hookgate::duration::format(wait)
-                    );
-                }
-            }
-            return Ok(if granted {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(REFUSED)
-            });
+        for q in &views {
+            println!("{}", describe(q, now));
         }
-        std::thread::sleep(poll.min(wait.saturating_sub(started.elapsed())));
-        poll = (poll * 2).min(Duration::from_millis(200));
+        if !settled {
+            eprintln!(
+                "hookgate: no answer after {}; the request stays open until its deadline",
+                hookgate::duration::format(wait)
+            );
+        }
     }
+    Ok(if requests::all_granted(&views) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(REFUSED)
+    })
 }
 
 pub fn respond(
@@ -182,28 +153,17 @@ pub fn list(cli: &Cli, all: bool, everyone: bool, json: bool) -> anyhow::Result<
     let now = now_ms();
     let settings = s.policy.coordination.requests();
     let who = (!everyone).then(|| s.agent.id.clone());
-    let (list, steps) = store.write_leases(|tx| -> Result<_, requests::RequestError> {
-        requests::sweep(tx, &settings, &s.rctx, now)?;
-        let list = requests::list(tx, who.as_deref(), all)?;
-        let steps = list
-            .iter()
-            .map(|q| requests::history(tx, q.id))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok((list, steps))
+    let list = store.write_leases(|tx| {
+        requests::list_with_history(tx, &settings, &s.rctx, who.as_deref(), all, now)
     })?;
     if json {
-        let items: Vec<serde_json::Value> = list
-            .iter()
-            .zip(&steps)
-            .map(|(q, h)| serde_json::json!({"request": q, "history": h}))
-            .collect();
-        println!("{}", serde_json::Value::Array(items));
+        println!("{}", requests::history_json(&list));
         return Ok(ExitCode::SUCCESS);
     }
     if list.is_empty() {
         println!("no {}release requests", if all { "" } else { "open " });
     }
-    for (q, h) in list.iter().zip(&steps) {
+    for (q, h) in &list {
         println!("{}", describe(q, now));
         for step in h {
             println!(

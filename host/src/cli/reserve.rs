@@ -52,26 +52,19 @@ pub fn reserve(
         }
     };
     let now = now_ms();
+    if json {
+        println!(
+            "{}",
+            report::grant_json(&grant, &req, &s.agent.id, &s.name, now)
+        );
+    }
     match grant {
         Grant::Granted {
             id,
             renewed,
             expires_ms,
         } => {
-            if json {
-                println!(
-                    "{}",
-                    report::granted_json(
-                        id,
-                        renewed,
-                        &normalized,
-                        mode,
-                        expires_ms,
-                        &s.agent.id,
-                        &s.name
-                    )
-                );
-            } else {
+            if !json {
                 println!(
                     "{} r{id}: {} ({}) for {} ({}), expires {}",
                     if renewed { "renewed" } else { "granted" },
@@ -85,12 +78,7 @@ pub fn reserve(
             Ok(ExitCode::SUCCESS)
         }
         Grant::Refused { conflicts } => {
-            if json {
-                println!(
-                    "{}",
-                    report::refused_json(&normalized, mode, &conflicts, now)
-                );
-            } else {
+            if !json {
                 eprintln!(
                     "hookgate: refused: {} ({}) conflicts with {} reservation{}:",
                     normalized.join(" "),

@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{params, Transaction};
 
 use super::messages::{self, Importance, MessageKind, Post};
+use super::sql_error as sql;
 use crate::event::Agent;
 use crate::reservations::{self, Context, Mode};
 use crate::store::StoreError;
@@ -30,13 +31,6 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> StoreError + '_ {
     move |source| StoreError::Io {
         path: path.to_path_buf(),
         source,
-    }
-}
-
-fn sql(e: rusqlite::Error) -> StoreError {
-    StoreError::Sql {
-        path: Default::default(),
-        source: e,
     }
 }
 
@@ -462,37 +456,26 @@ mod tests {
             presence: crate::policy::PresenceSettings::default(),
         };
         let d = Agent::from_session("d", None, None);
-        let told = s
-            .write(|tx| {
+        // D edits src/a.rs at `now`: who is told.
+        let d_writes = |s: &mut Store, now: i64| {
+            s.write(|tx| {
+                let paths = ["src/a.rs".to_string()];
                 changed(
                     tx,
                     &d,
-                    &["src/a.rs".into()],
+                    &paths,
                     Change::Written,
                     "Edit",
                     3_600_000,
                     &ctx,
-                    200,
+                    now,
                 )
             })
-            .unwrap();
-        assert_eq!(told, ["e"]);
+            .unwrap()
+        };
+        assert_eq!(d_writes(&mut s, 200), ["e"]);
         // Told once per read: a second change before E reads again tells no one.
-        let again = s
-            .write(|tx| {
-                changed(
-                    tx,
-                    &d,
-                    &["src/a.rs".into()],
-                    Change::Written,
-                    "Edit",
-                    3_600_000,
-                    &ctx,
-                    210,
-                )
-            })
-            .unwrap();
-        assert!(again.is_empty());
+        assert!(d_writes(&mut s, 210).is_empty());
         let stale = s
             .write(|tx| stale_reads(tx, "e", &["src/a.rs".into(), "src/b.rs".into()]))
             .unwrap();

@@ -22,6 +22,18 @@ pub fn strip_controls(s: &str) -> String {
         .collect()
 }
 
+/// The first character of `s` that plain text may not hold, as `U+001B`: a
+/// control character other than those in `allowed` (a body allows `\n` and
+/// `\t`, a name nothing), or a bidirectional override or isolate.
+pub fn control_code(s: &str, allowed: &[char]) -> Option<String> {
+    s.chars()
+        .find(|&c| {
+            (c.is_control() && !allowed.contains(&c))
+                || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+        })
+        .map(|c| format!("U+{:04X}", c as u32))
+}
+
 /// A fresh unpredictable nonce (the standard library seeds `RandomState`
 /// from the operating system's randomness).
 fn nonce() -> String {

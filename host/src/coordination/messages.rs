@@ -14,6 +14,8 @@ use crate::policy::PresenceSettings;
 use crate::presence::State;
 use crate::store::StoreError;
 
+use super::frame::control_code;
+
 /// Longest message body stored, in bytes.
 pub const MAX_BODY: usize = 64 * 1024;
 /// Longest name (recipient, thread, role), in bytes.
@@ -142,19 +144,7 @@ pub enum MessageError {
 }
 
 fn sql(e: rusqlite::Error) -> MessageError {
-    MessageError::Store(StoreError::Sql {
-        path: Default::default(),
-        source: e,
-    })
-}
-
-fn control_code(s: &str, allow_lines: bool) -> Option<String> {
-    s.chars()
-        .find(|&c| {
-            (c.is_control() && !(allow_lines && matches!(c, '\n' | '\t' | '\r')))
-                || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-        })
-        .map(|c| format!("U+{:04X}", c as u32))
+    super::sql_error(e).into()
 }
 
 /// Check a body: not empty, at most [`MAX_BODY`] bytes, no control
@@ -169,7 +159,7 @@ pub fn check_body(body: &str) -> Result<(), MessageError> {
     if body.trim().is_empty() {
         return Err(MessageError::Empty);
     }
-    if let Some(code) = control_code(body, true) {
+    if let Some(code) = control_code(body, &['\n', '\t', '\r']) {
         return Err(MessageError::Control {
             what: "the message",
             code,
@@ -183,7 +173,7 @@ pub fn check_name(what: &'static str, s: &str) -> Result<(), MessageError> {
     if s.len() > MAX_NAME {
         return Err(MessageError::NameTooLong { what });
     }
-    if let Some(code) = control_code(s, false) {
+    if let Some(code) = control_code(s, &[]) {
         return Err(MessageError::Control { what, code });
     }
     Ok(())

@@ -10,3 +10,14 @@ pub mod frame;
 pub mod messages;
 pub mod requests;
 pub mod tasks;
+
+use crate::store::StoreError;
+
+/// A SQLite failure inside a store transaction, where the store's path is
+/// not at hand; each module turns it into its own error.
+fn sql_error(source: rusqlite::Error) -> StoreError {
+    StoreError::Sql {
+        path: Default::default(),
+        source,
+    }
+}

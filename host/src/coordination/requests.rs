@@ -11,16 +11,20 @@
 //! `operator`, `hookgate status`, `hookgate requests`). Every step is in the
 //! request log.
 
+use std::path::Path;
+use std::time::{Duration, Instant};
+
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde::Serialize;
 
 use super::messages::{self, Importance, MessageKind, Post, HOOKGATE};
 use crate::event::Agent;
+use crate::paths::PathContext;
 use crate::presence::State;
 use crate::reservations::{
-    self, grant_in, Context, Grant, Hold, Mode, Released, Request, ReserveError,
+    self, grant_in, report, Context, Grant, Hold, Mode, Released, Request, ReserveError,
 };
-use crate::store::StoreError;
+use crate::store::{now_ms, Store, StoreError};
 
 /// How urgent a request is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
@@ -103,10 +107,7 @@ impl From<StoreError> for RequestError {
 }
 
 fn sql(e: rusqlite::Error) -> RequestError {
-    RequestError::Reserve(ReserveError::Store(StoreError::Sql {
-        path: Default::default(),
-        source: e,
-    }))
+    super::sql_error(e).into()
 }
 
 /// A release request as stored.
@@ -201,6 +202,19 @@ fn from() -> String {
         .to_string()
 }
 
+/// The requests `clause` (`WHERE … ORDER BY …`) selects.
+fn select(
+    conn: &Connection,
+    clause: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<RequestView>, RequestError> {
+    let mut st = conn
+        .prepare_cached(&format!("SELECT {COLUMNS} {} {clause}", from()))
+        .map_err(sql)?;
+    let rows = st.query_map(params, row).map_err(sql)?;
+    rows.collect::<Result<_, _>>().map_err(sql)
+}
+
 /// One request.
 pub fn get(conn: &Connection, id: i64) -> Result<RequestView, RequestError> {
     conn.query_row(
@@ -220,16 +234,13 @@ pub fn list(
     agent: Option<&str>,
     all: bool,
 ) -> Result<Vec<RequestView>, RequestError> {
-    let mut st = conn
-        .prepare_cached(&format!(
-            "SELECT {COLUMNS} {} WHERE (?1 IS NULL OR q.requester = ?1 OR q.holder = ?1)
+    select(
+        conn,
+        "WHERE (?1 IS NULL OR q.requester = ?1 OR q.holder = ?1)
                AND (?2 = 1 OR q.state IN ('pending', 'deferred', 'escalated'))
              ORDER BY q.id DESC LIMIT 200",
-            from()
-        ))
-        .map_err(sql)?;
-    let rows = st.query_map(params![agent, all], row).map_err(sql)?;
-    rows.collect::<Result<_, _>>().map_err(sql)
+        params![agent, all],
+    )
 }
 
 fn log(
@@ -291,6 +302,22 @@ pub enum Target {
     Patterns(Vec<String>),
 }
 
+impl Target {
+    /// What an agent named: one reservation id (`r12`), or patterns
+    /// relative to the directory of `ctx`.
+    pub fn parse(ctx: &PathContext, target: &[String]) -> Result<Target, RequestError> {
+        match target {
+            [one] if one.starts_with('r') && one[1..].parse::<i64>().is_ok() => {
+                Ok(Target::Reservation(one[1..].parse().unwrap_or_default()))
+            }
+            [] => Err(RequestError::Nothing(
+                "say what: a reservation id (r12) or patterns".into(),
+            )),
+            pats => Ok(Target::Patterns(report::normalize_all(ctx, pats)?)),
+        }
+    }
+}
+
 /// A new request's parameters.
 #[derive(Debug, Clone)]
 pub struct Ask {
@@ -317,6 +344,16 @@ fn live_hold(
     Ok(reservations::list(tx, None, now, ctx)?
         .into_iter()
         .find(|h| h.id == id))
+}
+
+/// `h`, as [`reservations::mark_released`] takes it.
+fn released(h: &Hold) -> Released {
+    Released {
+        id: h.id,
+        agent: h.agent.clone(),
+        patterns: h.patterns.clone(),
+        expires_ms: h.expires_ms,
+    }
 }
 
 fn agent_of(conn: &Connection, id: &str) -> Result<Agent, RequestError> {
@@ -434,31 +471,72 @@ pub fn request(
             },
             crate::duration::format(std::time::Duration::from_millis((deadline - now) as u64)),
         );
-        messages::post(
-            tx,
-            &h.agent,
-            &Post {
-                sender: &requester.id,
-                audience: &h.agent,
-                kind: MessageKind::Request,
-                thread: Some(&format!("rq{id}")),
-                importance: if ask.urgency == Urgency::Urgent {
-                    Importance::Urgent
-                } else {
-                    Importance::High
-                },
-                ack_required: true,
-                body: &body,
-                paths: &h.patterns,
-                request: Some(id),
-            },
-            now,
-        )?;
+        let importance = if ask.urgency == Urgency::Urgent {
+            Importance::Urgent
+        } else {
+            Importance::High
+        };
+        let voice = Voice::Ask {
+            from: &requester.id,
+            importance,
+        };
+        tell(tx, id, &h.agent, voice, &body, &h.patterns, now)?;
         out.push(get(tx, id)?);
     }
     Ok(out)
 }
 
+/// Who speaks in a request's thread, and how.
+#[derive(Debug, Clone, Copy)]
+enum Voice<'a> {
+    /// Asks the holder to answer (release or defer): an acknowledgement is
+    /// required.
+    Ask {
+        /// The requester, or hookgate for a request moved to a new holder.
+        from: &'a str,
+        /// High, or urgent.
+        importance: Importance,
+    },
+    /// The holder's answer to the requester.
+    Answer {
+        /// The holder.
+        from: &'a str,
+    },
+    /// hookgate's notice of what happened.
+    Notice,
+}
+
+/// Tell `to` about request `request`, in its thread (`rq5`).
+fn tell(
+    tx: &Transaction<'_>,
+    request: i64,
+    to: &str,
+    voice: Voice<'_>,
+    body: &str,
+    paths: &[String],
+    now: i64,
+) -> Result<(), RequestError> {
+    let (sender, kind, importance, ack_required) = match voice {
+        Voice::Ask { from, importance } => (from, MessageKind::Request, importance, true),
+        Voice::Answer { from } => (from, MessageKind::Request, Importance::Normal, false),
+        Voice::Notice => (HOOKGATE, MessageKind::Notice, Importance::High, false),
+    };
+    let post = Post {
+        sender,
+        audience: to,
+        kind,
+        thread: Some(&format!("rq{request}")),
+        importance,
+        ack_required,
+        body,
+        paths,
+        request: Some(request),
+    };
+    messages::post(tx, to, &post, now)?;
+    Ok(())
+}
+
+/// hookgate's notice to `to` about request `request`.
 fn notify(
     tx: &Transaction<'_>,
     to: &str,
@@ -466,23 +544,7 @@ fn notify(
     body: &str,
     now: i64,
 ) -> Result<(), RequestError> {
-    messages::post(
-        tx,
-        to,
-        &Post {
-            sender: HOOKGATE,
-            audience: to,
-            kind: MessageKind::Notice,
-            thread: Some(&format!("rq{request}")),
-            importance: Importance::High,
-            ack_required: false,
-            body,
-            paths: &[],
-            request: Some(request),
-        },
-        now,
-    )?;
-    Ok(())
+    tell(tx, request, to, Voice::Notice, body, &[], now)
 }
 
 fn set_state(
@@ -504,16 +566,11 @@ fn set_state(
 /// first served: grant what can be granted; point the rest at whoever now
 /// holds what they want.
 fn serve(tx: &Transaction<'_>, ctx: &Context, now: i64) -> Result<Vec<i64>, RequestError> {
-    let open: Vec<RequestView> = {
-        let mut st = tx
-            .prepare_cached(&format!(
-                "SELECT {COLUMNS} {} WHERE q.state IN ('pending', 'deferred') ORDER BY q.ts_ms, q.id",
-                from()
-            ))
-            .map_err(sql)?;
-        let rows = st.query_map([], row).map_err(sql)?;
-        rows.collect::<Result<_, _>>().map_err(sql)?
-    };
+    let open = select(
+        tx,
+        "WHERE q.state IN ('pending', 'deferred') ORDER BY q.ts_ms, q.id",
+        [],
+    )?;
     let mut changed = Vec::new();
     for q in open {
         if live_hold(tx, q.reservation, now, ctx)?.is_some() {
@@ -580,22 +637,11 @@ fn serve(tx: &Transaction<'_>, ctx: &Context, now: i64) -> Result<Vec<i64>, Requ
                         q.id,
                         q.id
                     );
-                    messages::post(
-                        tx,
-                        &c.hold.agent,
-                        &Post {
-                            sender: HOOKGATE,
-                            audience: &c.hold.agent,
-                            kind: MessageKind::Request,
-                            thread: Some(&format!("rq{}", q.id)),
-                            importance: Importance::High,
-                            ack_required: true,
-                            body: &body,
-                            paths: &c.hold.patterns,
-                            request: Some(q.id),
-                        },
-                        now,
-                    )?;
+                    let voice = Voice::Ask {
+                        from: HOOKGATE,
+                        importance: Importance::High,
+                    };
+                    tell(tx, q.id, &c.hold.agent, voice, &body, &c.hold.patterns, now)?;
                     changed.push(q.id);
                 }
             }
@@ -650,12 +696,7 @@ pub fn respond(
             if let Some(h) = live_hold(tx, q.reservation, now, ctx)? {
                 reservations::mark_released(
                     tx,
-                    &Released {
-                        id: h.id,
-                        agent: h.agent.clone(),
-                        patterns: h.patterns.clone(),
-                        expires_ms: h.expires_ms,
-                    },
+                    &released(&h),
                     &holder.id,
                     "release",
                     &format!("released for rq{id}"),
@@ -700,22 +741,8 @@ pub fn respond(
                     format!(" Note: {note}")
                 }
             );
-            messages::post(
-                tx,
-                &q.requester,
-                &Post {
-                    sender: &holder.id,
-                    audience: &q.requester,
-                    kind: MessageKind::Request,
-                    thread: Some(&format!("rq{id}")),
-                    importance: Importance::Normal,
-                    ack_required: false,
-                    body: &body,
-                    paths: &q.want,
-                    request: Some(id),
-                },
-                now,
-            )?;
+            let voice = Voice::Answer { from: &holder.id };
+            tell(tx, id, &q.requester, voice, &body, &q.want, now)?;
         }
     }
     get(tx, id)
@@ -730,17 +757,12 @@ pub fn sweep(
     now: i64,
 ) -> Result<Vec<i64>, RequestError> {
     let mut changed = serve(tx, ctx, now)?;
-    let due: Vec<RequestView> = {
-        let mut st = tx
-            .prepare_cached(&format!(
-                "SELECT {COLUMNS} {} WHERE q.state IN ('pending', 'deferred') AND q.deadline_ms <= ?1
+    let due = select(
+        tx,
+        "WHERE q.state IN ('pending', 'deferred') AND q.deadline_ms <= ?1
                  ORDER BY q.ts_ms, q.id",
-                from()
-            ))
-            .map_err(sql)?;
-        let rows = st.query_map([now], row).map_err(sql)?;
-        rows.collect::<Result<_, _>>().map_err(sql)?
-    };
+        [now],
+    )?;
     for q in due {
         let Some(h) = live_hold(tx, q.reservation, now, ctx)? else {
             continue;
@@ -748,12 +770,7 @@ pub fn sweep(
         if settings.auto_release_inactive && h.holder_state != State::Active {
             reservations::mark_released(
                 tx,
-                &Released {
-                    id: h.id,
-                    agent: h.agent.clone(),
-                    patterns: h.patterns.clone(),
-                    expires_ms: h.expires_ms,
-                },
+                &released(&h),
                 HOOKGATE,
                 "force-release",
                 &format!(
@@ -823,6 +840,72 @@ pub fn sweep(
         }
     }
     Ok(changed)
+}
+
+/// Wait up to `wait` for the requests `ids` to settle (no longer pending
+/// or deferred), polling the store at `store_path` with a growing pause;
+/// each poll also moves requests along ([`sweep`]: a lapsed reservation is
+/// served, a deadline escalates). Returns the requests as they are at the
+/// end, and whether they all settled.
+pub fn wait_settled(
+    store_path: &Path,
+    ids: &[i64],
+    settings: &Settings,
+    ctx: &Context,
+    wait: Duration,
+) -> Result<(Vec<RequestView>, bool), RequestError> {
+    let started = Instant::now();
+    let mut poll = Duration::from_millis(20);
+    loop {
+        let mut store = Store::open(store_path)?;
+        let now = now_ms();
+        let views = store.write_leases(|tx| -> Result<Vec<RequestView>, RequestError> {
+            sweep(tx, settings, ctx, now)?;
+            ids.iter().map(|id| get(tx, *id)).collect()
+        })?;
+        drop(store);
+        let settled = views.iter().all(|q| !q.open());
+        if settled || started.elapsed() >= wait {
+            return Ok((views, settled));
+        }
+        std::thread::sleep(poll.min(wait.saturating_sub(started.elapsed())));
+        poll = (poll * 2).min(Duration::from_millis(200));
+    }
+}
+
+/// Every request granted (what `request-release` waits for).
+pub fn all_granted(views: &[RequestView]) -> bool {
+    views.iter().all(|q| q.state == "granted")
+}
+
+/// Move requests along ([`sweep`]), then the requests [`list`] selects,
+/// each with its [`history`].
+pub fn list_with_history(
+    tx: &Transaction<'_>,
+    settings: &Settings,
+    ctx: &Context,
+    agent: Option<&str>,
+    all: bool,
+    now: i64,
+) -> Result<Vec<(RequestView, Vec<Step>)>, RequestError> {
+    sweep(tx, settings, ctx, now)?;
+    list(tx, agent, all)?
+        .into_iter()
+        .map(|q| {
+            let h = history(tx, q.id)?;
+            Ok((q, h))
+        })
+        .collect()
+}
+
+/// `requests --json`: each request with its history.
+pub fn history_json(items: &[(RequestView, Vec<Step>)]) -> serde_json::Value {
+    serde_json::Value::Array(
+        items
+            .iter()
+            .map(|(q, h)| serde_json::json!({"request": q, "history": h}))
+            .collect(),
+    )
 }
 
 /// Parse `rq5` or `5`.

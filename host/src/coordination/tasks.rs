@@ -23,6 +23,8 @@ use crate::presence::{self, State};
 use crate::reservations::{self, Conflict, Grant, Mode, Released, Request, ReserveError};
 use crate::store::StoreError;
 
+use super::frame::control_code;
+
 pub mod report;
 
 /// Longest title, in bytes.
@@ -511,21 +513,7 @@ pub fn parse_id(s: &str) -> Result<i64, TaskError> {
 }
 
 fn sql(e: rusqlite::Error) -> TaskError {
-    TaskError::Store(StoreError::Sql {
-        path: Default::default(),
-        source: e,
-    })
-}
-
-/// The first control character of `s` (newline and tab allowed when
-/// `lines`), or a bidirectional override, as `U+001B`.
-fn control_code(s: &str, lines: bool) -> Option<String> {
-    s.chars()
-        .find(|&c| {
-            (c.is_control() && !(lines && matches!(c, '\n' | '\t')))
-                || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-        })
-        .map(|c| format!("U+{:04X}", c as u32))
+    super::sql_error(e).into()
 }
 
 /// Check and clean a title: trimmed, 1 to [`MAX_TITLE`] bytes, one line.
@@ -537,7 +525,7 @@ pub fn check_title(title: &str) -> Result<String, TaskError> {
     if t.len() > MAX_TITLE {
         return Err(TaskError::TitleTooLong(t.len()));
     }
-    if let Some(code) = control_code(t, false) {
+    if let Some(code) = control_code(t, &[]) {
         return Err(TaskError::Control {
             what: "the title",
             code,
@@ -553,7 +541,7 @@ pub fn check_body(body: &str) -> Result<String, TaskError> {
         return Err(TaskError::BodyTooLong(body.len()));
     }
     let b = body.replace("\r\n", "\n");
-    if let Some(code) = control_code(&b, true) {
+    if let Some(code) = control_code(&b, &['\n', '\t']) {
         return Err(TaskError::Control {
             what: "the body",
             code,
@@ -576,7 +564,7 @@ fn check_files(files: &[String]) -> Result<Vec<String>, TaskError> {
         if body.trim().is_empty() {
             return Err(bad("empty pattern"));
         }
-        if control_code(f, false).is_some() {
+        if control_code(f, &[]).is_some() {
             return Err(bad("control character in pattern"));
         }
         if f.len() > 1000 {
@@ -606,7 +594,7 @@ fn check_reason(reason: &str) -> Result<String, TaskError> {
             reservations::MAX_REASON
         )));
     }
-    if let Some(code) = control_code(r, false) {
+    if let Some(code) = control_code(r, &[]) {
         return Err(TaskError::Control {
             what: "the reason",
             code,

@@ -3,19 +3,16 @@
 //! answering with their `--json` output. A request that waits for its answer
 //! polls without holding the server (other calls are served meanwhile).
 
-use std::time::{Duration, Instant};
-
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::CallToolResult;
 use rmcp::{schemars, tool, tool_router};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::coordination::requests::{self, Ask, RequestView, Response, Target, Urgency};
-use crate::reservations::report;
 use crate::store::now_ms;
 
-use super::session::ToolError;
+use super::session::{duration, ms, ttl_ms, ToolError};
 use super::tools::ModeArg;
 use super::{answer, refusal, result, Server};
 
@@ -93,14 +90,6 @@ pub struct RequestsArgs {
     pub everyone: bool,
 }
 
-fn duration(what: &str, s: &str) -> Result<Duration, ToolError> {
-    crate::duration::parse(s).map_err(|e| ToolError::Invalid(format!("{what}: {e}")))
-}
-
-fn ms(d: Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
-}
-
 /// The views as `request-release --json` prints them.
 fn views_json(v: &[RequestView]) -> Value {
     serde_json::to_value(v).unwrap_or(Value::Null)
@@ -146,26 +135,13 @@ for the answer; isError when it was not granted."
         let made = (|| -> Result<_, ToolError> {
             let mut st = self.state();
             let ws = st.workspace()?;
-            let target = match args.target.as_slice() {
-                [one] if one.starts_with('r') && one[1..].parse::<i64>().is_ok() => {
-                    Target::Reservation(one[1..].parse().unwrap_or_default())
-                }
-                [] => {
-                    return Err(ToolError::Invalid(
-                        "say what: a reservation id (r12) or patterns".into(),
-                    ))
-                }
-                pats => Target::Patterns(report::normalize_all(&ws.paths, pats)?),
-            };
+            let target = Target::parse(&ws.paths, &args.target)?;
             let wait = args
                 .wait
                 .as_deref()
                 .map(|w| duration("wait", w))
                 .transpose()?;
-            let ttl_ms = match args.ttl.as_deref() {
-                Some(t) => ms(duration("ttl", t)?),
-                None => ws.rctx.settings.default_ttl_ms,
-            };
+            let ttl_ms = ttl_ms(args.ttl.as_deref(), &ws.rctx)?;
             let ask = Ask {
                 target,
                 mode: args.mode.into(),
@@ -178,6 +154,7 @@ for the answer; isError when it was not granted."
                 wait_ms: wait.map(ms),
             };
             let (settings, rctx) = (ws.policy.coordination.requests(), ws.rctx);
+            let store_path = ws.store_path.clone();
             let me = st.caller("request-release", None)?;
             let now = now_ms();
             let made = st.store()?.write_leases(|tx| -> Result<_, ToolError> {
@@ -185,49 +162,31 @@ for the answer; isError when it was not granted."
                     tx, &me.agent, &ask, &settings, &rctx, now,
                 )?)
             })?;
-            Ok((made, wait, settings, rctx, me.notices))
+            Ok((made, wait, settings, rctx, store_path, me.notices))
         })();
-        let (made, wait, settings, rctx, notices) = match made {
+        let (made, wait, settings, rctx, store_path, notices) = match made {
             Ok(m) => m,
             Err(e) => return result(Err(e)),
         };
         let Some(wait) = wait else {
             return answer(&views_json(&made), &notices);
         };
-        // Wait for the answer; each poll also moves requests along (a lapsed
-        // reservation is served, a deadline escalates).
+        // The wait runs off the runtime's thread, with the state unlocked.
         let ids: Vec<i64> = made.iter().map(|q| q.id).collect();
-        let started = Instant::now();
-        let mut poll = Duration::from_millis(20);
-        loop {
-            let views = (|| -> Result<Vec<RequestView>, ToolError> {
-                let mut st = self.state();
-                st.workspace()?;
-                let now = now_ms();
-                st.store()?.write_leases(|tx| -> Result<_, ToolError> {
-                    requests::sweep(tx, &settings, &rctx, now)?;
-                    Ok(ids
-                        .iter()
-                        .map(|id| requests::get(tx, *id))
-                        .collect::<Result<_, _>>()?)
-                })
-            })();
-            let views = match views {
-                Ok(v) => v,
-                Err(e) => return result(Err(e)),
-            };
-            let settled = views.iter().all(|q| !q.open());
-            if settled || started.elapsed() >= wait {
-                let granted = views.iter().all(|q| q.state == "granted");
-                let v = views_json(&views);
-                return if granted {
-                    answer(&v, &notices)
-                } else {
-                    refusal(&v, &notices)
-                };
-            }
-            tokio::time::sleep(poll.min(wait.saturating_sub(started.elapsed()))).await;
-            poll = (poll * 2).min(Duration::from_millis(200));
+        let waited = tokio::task::spawn_blocking(move || {
+            requests::wait_settled(&store_path, &ids, &settings, &rctx, wait)
+        })
+        .await;
+        let views = match waited {
+            Ok(Ok((views, _))) => views,
+            Ok(Err(e)) => return result(Err(e.into())),
+            Err(e) => return result(Err(ToolError::Invalid(format!("the wait failed: {e}")))),
+        };
+        let v = views_json(&views);
+        if requests::all_granted(&views) {
+            answer(&v, &notices)
+        } else {
+            refusal(&v, &notices)
         }
     }
 
@@ -282,21 +241,17 @@ expired), ETA and note."
             let me = st.caller("requests", None)?;
             let who = (!args.everyone).then(|| me.agent.id.clone());
             let now = now_ms();
-            let (list, steps) = st.store()?.write_leases(|tx| -> Result<_, ToolError> {
-                requests::sweep(tx, &settings, &rctx, now)?;
-                let list = requests::list(tx, who.as_deref(), args.all)?;
-                let steps = list
-                    .iter()
-                    .map(|q| requests::history(tx, q.id))
-                    .collect::<Result<Vec<_>, _>>()?;
-                Ok((list, steps))
+            let list = st.store()?.write_leases(|tx| -> Result<_, ToolError> {
+                Ok(requests::list_with_history(
+                    tx,
+                    &settings,
+                    &rctx,
+                    who.as_deref(),
+                    args.all,
+                    now,
+                )?)
             })?;
-            let items: Vec<Value> = list
-                .iter()
-                .zip(&steps)
-                .map(|(q, h)| json!({"request": q, "history": h}))
-                .collect();
-            Ok(answer(&Value::Array(items), &me.notices))
+            Ok(answer(&requests::history_json(&list), &me.notices))
         })())
     }
 }

@@ -6,6 +6,7 @@
 //! heartbeat, written as a command's is (at most every 30 s).
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::coordination::messages::MessageError;
 use crate::event::Agent;
@@ -13,7 +14,7 @@ use crate::paths::PathContext;
 use crate::policy::{self, PolicyError};
 use crate::presence::{self, BeatError, NameError};
 use crate::reservations::report::Workspace;
-use crate::reservations::ReserveError;
+use crate::reservations::{Context, ReserveError};
 use crate::store::snapshot::Snapshot;
 use crate::store::{now_ms, Store, StoreError};
 
@@ -69,6 +70,29 @@ impl From<rusqlite::Error> for ToolError {
             path: Default::default(),
             source: e,
         })
+    }
+}
+
+/// A duration argument (`30m`, `2h`); `what` names it in the error.
+pub fn duration(what: &str, s: &str) -> Result<Duration, ToolError> {
+    crate::duration::parse(s).map_err(|e| ToolError::Invalid(format!("{what}: {e}")))
+}
+
+/// `d` in ms (at most `i64::MAX`).
+pub fn ms(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// A duration argument in ms.
+pub fn duration_ms(what: &str, s: &str) -> Result<i64, ToolError> {
+    duration(what, s).map(ms)
+}
+
+/// The lease asked for (`ttl`), in ms, or the policy's default.
+pub fn ttl_ms(ttl: Option<&str>, rctx: &Context) -> Result<i64, ToolError> {
+    match ttl {
+        Some(t) => duration_ms("ttl", t),
+        None => Ok(rctx.settings.default_ttl_ms),
     }
 }
 

@@ -12,7 +12,7 @@ use crate::presence;
 use crate::reservations::{self, report, Grant, Mode, Request};
 use crate::store::now_ms;
 
-use super::session::ToolError;
+use super::session::{duration, duration_ms, ttl_ms, ToolError};
 use super::{answer, refusal, result, Server};
 
 /// A reservation mode.
@@ -138,12 +138,6 @@ type Prepared = Result<
     (Grant, Request, super::Caller),
 >;
 
-fn duration_ms(what: &str, s: &str) -> Result<i64, ToolError> {
-    crate::duration::parse(s)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .map_err(|e| ToolError::Invalid(format!("{what}: {e}")))
-}
-
 #[tool_router(router = reservation_tools, vis = "pub(crate)")]
 impl Server {
     /// `whoami`.
@@ -186,10 +180,7 @@ mode again renews the lease. Modes: exclusive (I write), shared (I rely on it), 
         let prepared = (|| -> Result<Prepared, ToolError> {
             let mut st = self.state();
             let ws = st.workspace()?;
-            let ttl_ms = match args.ttl.as_deref() {
-                Some(t) => duration_ms("ttl", t)?,
-                None => ws.rctx.settings.default_ttl_ms,
-            };
+            let ttl_ms = ttl_ms(args.ttl.as_deref(), &ws.rctx)?;
             let wait = args
                 .wait
                 .as_deref()
@@ -234,28 +225,10 @@ mode again renews the lease. Modes: exclusive (I write), shared (I rely on it), 
             }
         };
         result(done.map(|(grant, req, me)| {
-            let now = now_ms();
+            let v = report::grant_json(&grant, &req, &me.agent.id, &me.name, now_ms());
             match grant {
-                Grant::Granted {
-                    id,
-                    renewed,
-                    expires_ms,
-                } => answer(
-                    &report::granted_json(
-                        id,
-                        renewed,
-                        &req.patterns,
-                        req.mode,
-                        expires_ms,
-                        &me.agent.id,
-                        &me.name,
-                    ),
-                    &me.notices,
-                ),
-                Grant::Refused { conflicts } => refusal(
-                    &report::refused_json(&req.patterns, req.mode, &conflicts, now),
-                    &me.notices,
-                ),
+                Grant::Granted { .. } => answer(&v, &me.notices),
+                Grant::Refused { .. } => refusal(&v, &me.notices),
             }
         }))
     }
@@ -290,8 +263,7 @@ id (`r12`), by pattern, or all with `all: true`. Answers the reservations extend
             let mut st = self.state();
             let ws = st.workspace()?;
             let sel = report::selector(&ws.paths, &args.targets, args.all)?;
-            let by = crate::duration::parse(args.by.as_deref().unwrap_or("30m"))
-                .map_err(|e| ToolError::Invalid(format!("by: {e}")))?;
+            let by = duration("by", args.by.as_deref().unwrap_or("30m"))?;
             let rctx = ws.rctx;
             let me = st.caller("extend", None)?;
             let now = now_ms();

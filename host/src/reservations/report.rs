@@ -11,8 +11,8 @@ use rusqlite::Connection;
 use serde_json::{json, Value};
 
 use super::{
-    hold_set, list, normalize_pattern, path_set, Conflict, Context, Hold, Mode, Released,
-    ReserveError, Selector,
+    hold_set, list, normalize_pattern, path_set, Conflict, Context, Grant, Hold, Mode, Released,
+    Request, ReserveError, Selector,
 };
 use crate::paths::{self, PathContext};
 use crate::policy::{self, CaseFold, Policy, PolicyError};
@@ -219,6 +219,27 @@ pub fn refused_json(patterns: &[String], mode: Mode, conflicts: &[Conflict], now
     json!({"status": "refused", "patterns": patterns, "mode": mode,
         "conflicts": conflicts.iter().map(|c| conflict_json(c, now)).collect::<Vec<_>>(),
         "next": next_steps(patterns, conflicts)})
+}
+
+/// What `reserve` answers for `grant` of `req` to agent `agent` (`name`):
+/// [`granted_json`] or [`refused_json`].
+pub fn grant_json(grant: &Grant, req: &Request, agent: &str, name: &str, now: i64) -> Value {
+    match grant {
+        Grant::Granted {
+            id,
+            renewed,
+            expires_ms,
+        } => granted_json(
+            *id,
+            *renewed,
+            &req.patterns,
+            req.mode,
+            *expires_ms,
+            agent,
+            name,
+        ),
+        Grant::Refused { conflicts } => refused_json(&req.patterns, req.mode, conflicts, now),
+    }
 }
 
 /// The leases `release`, `extend` or `force-release` changed, under `verb`
