@@ -62,7 +62,7 @@ SH
 chmod +x "$SCRATCH/none.sh" "$SCRATCH/ten.sh"
 sh "$SCRATCH/ten.sh"
 out="$(sh -c "exec $HOOKGATE hook claude < $READ")"
-case "$out" in *"7 more waiting"*) ;; *) die "read-10 did not deliver: $out" ;; esac
+case "$out" in *"7 messages more waiting"*) ;; *) die "read-10 did not deliver: $out" ;; esac
 
 RESULTS="$SCRATCH/results"
 mkdir -p "$RESULTS"

@@ -62,15 +62,11 @@ impl LeaseView {
         if let Some(snap) = view.snap.as_ref().filter(|_| !shell_call) {
             if let Some(me) = snap.agent(&event.agent.id) {
                 let renew_due = ctx.settings.renew_on_activity && me.renew_at_ms <= now;
-                if me.quiet(now) && !renew_due && me.platform == event.platform {
-                    let name = me.name.clone();
-                    return Ok((
-                        view,
-                        Heartbeat {
-                            name,
-                            pending: false,
-                        },
-                    ));
+                if me.recent(now) && !renew_due && me.platform == event.platform {
+                    // Messages waiting need no heartbeat: the hook delivers
+                    // them in a transaction of their own.
+                    let (name, pending) = (me.name.clone(), me.notices > 0);
+                    return Ok((view, Heartbeat { name, pending }));
                 }
             }
         }

@@ -43,6 +43,47 @@ fn finding(rule: &str, outcome: Outcome, message: String) -> Judged {
     }
 }
 
+/// Does this event deliver through the mailbox (no SQLite)? Tool events
+/// and prompts; a turn's end and a session start use the store, for
+/// acknowledgements and the current task.
+pub fn through_mailbox(event: &Event) -> bool {
+    matches!(event.kind, Kind::Prompt | Kind::PreTool | Kind::PostTool)
+}
+
+/// The findings that carry up to the event's share of `agent`'s messages,
+/// read from the mailbox (`more` wait besides).
+pub fn from_mailbox(event: &Event, shown_now: &[Message], more: usize) -> Delivered {
+    let body = match event.kind {
+        Kind::Prompt => PROMPT_BODY,
+        _ => TOOL_BODY,
+    };
+    let mut d = Delivered::default();
+    for m in shown_now {
+        let f = m.framed(body);
+        d.shown.push((m.id, closing(&f)));
+        d.findings.push(finding("inbox", Outcome::Warn, f));
+    }
+    if more > 0 {
+        d.findings.push(finding(
+            "inbox",
+            Outcome::Warn,
+            format!(
+                "{} more waiting: `hookgate inbox` lists them.",
+                plural(more, "message")
+            ),
+        ));
+    }
+    d
+}
+
+/// How many messages an event shows.
+pub fn share(event: &Event) -> usize {
+    match event.kind {
+        Kind::Prompt | Kind::SessionStart | Kind::Stop => PROMPT_MESSAGES,
+        _ => TOOL_MESSAGES,
+    }
+}
+
 /// Should this event look at the store for messages? `pending` is what the
 /// heartbeat saw.
 pub fn wanted(event: &Event, pending: bool) -> bool {
@@ -74,11 +115,14 @@ fn closing(framed: &str) -> String {
 /// show as delivered.
 pub fn deliver(
     tx: &Transaction<'_>,
+    db: &std::path::Path,
     event: &Event,
     presence: &crate::policy::PresenceSettings,
     now: i64,
 ) -> Result<Delivered, MessageError> {
     let agent = &event.agent.id;
+    // What hooks delivered through the mailbox is not delivered again.
+    super::mailbox::lock(db)?.fold(tx)?;
     let mut out = Vec::new();
     let mut shown = Vec::new();
     if event.kind == Kind::SessionStart {

@@ -24,7 +24,18 @@ pub const MAX_NAME: usize = 200;
 pub const HOOKGATE: &str = "hookgate";
 
 /// How much a message matters to its recipients.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, clap::ValueEnum)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    serde::Deserialize,
+    clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Importance {
     /// Read when convenient.
@@ -61,7 +72,7 @@ impl Importance {
 }
 
 /// What a message is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum MessageKind {
     /// Written by an agent (`hookgate send`).
@@ -408,7 +419,7 @@ pub fn post(tx: &Transaction<'_>, to: &str, p: &Post<'_>, now: i64) -> Result<i6
 }
 
 /// A message as one recipient sees it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Message {
     /// Id (`m12`).
     pub id: i64,
@@ -535,26 +546,31 @@ const MESSAGE_COLUMNS: &str = "m.id, m.ts_ms, m.sender, COALESCE(a.name, m.sende
      m.importance, m.ack_required, m.body, m.paths, m.request, r.directed, r.delivered_ms, r.read_ms, r.acked_ms";
 
 fn message_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Message> {
-    let paths: String = r.get(10)?;
-    let kind: String = r.get(5)?;
-    let imp: String = r.get(7)?;
+    message_row_at(r, 0)
+}
+
+/// A message from the row's columns starting at `at`.
+fn message_row_at(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Message> {
+    let paths: String = r.get(at + 10)?;
+    let kind: String = r.get(at + 5)?;
+    let imp: String = r.get(at + 7)?;
     Ok(Message {
-        id: r.get(0)?,
-        ts_ms: r.get(1)?,
-        sender: r.get(2)?,
-        sender_name: r.get(3)?,
-        audience: r.get(4)?,
+        id: r.get(at)?,
+        ts_ms: r.get(at + 1)?,
+        sender: r.get(at + 2)?,
+        sender_name: r.get(at + 3)?,
+        audience: r.get(at + 4)?,
         kind: MessageKind::parse(&kind),
-        thread: r.get(6)?,
+        thread: r.get(at + 6)?,
         importance: Importance::parse(&imp).unwrap_or(Importance::Normal),
-        ack_required: r.get(8)?,
-        body: r.get(9)?,
+        ack_required: r.get(at + 8)?,
+        body: r.get(at + 9)?,
         paths: serde_json::from_str(&paths).unwrap_or_default(),
-        request: r.get(11)?,
-        directed: r.get(12)?,
-        delivered_ms: r.get(13)?,
-        read_ms: r.get(14)?,
-        acked_ms: r.get(15)?,
+        request: r.get(at + 11)?,
+        directed: r.get(at + 12)?,
+        delivered_ms: r.get(at + 13)?,
+        read_ms: r.get(at + 14)?,
+        acked_ms: r.get(at + 15)?,
     })
 }
 
@@ -650,6 +666,25 @@ pub fn mark_delivered(
         st.execute(params![agent, id, now]).map_err(sql)?;
     }
     Ok(())
+}
+
+/// Every recipient's undelivered messages, for the mailbox file.
+pub fn all_undelivered(conn: &Connection) -> Result<Vec<(String, Message)>, MessageError> {
+    let mut st = conn
+        .prepare_cached(&format!(
+            "SELECT r.agent, {MESSAGE_COLUMNS} FROM recipients r JOIN messages m ON m.id = r.message
+             LEFT JOIN agents a ON a.id = m.sender
+             WHERE r.delivered_ms IS NULL ORDER BY m.id LIMIT 10000"
+        ))
+        .map_err(sql)?;
+    let rows = st
+        .query_map([], |r| {
+            let agent: String = r.get(0)?;
+            // The message columns follow the agent.
+            Ok((agent, message_row_at(r, 1)?))
+        })
+        .map_err(sql)?;
+    rows.collect::<Result<_, _>>().map_err(sql)
 }
 
 /// Give messages back to `agent` as undelivered (and not yet shown at a

@@ -7,6 +7,7 @@
 pub mod changes;
 pub mod delivery;
 pub mod frame;
+pub mod mailbox;
 pub mod messages;
 pub mod requests;
 pub mod tasks;

@@ -80,6 +80,10 @@ fn sql(db: &Path) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
 /// Write the snapshot of the state `tx` sees (call it last in a write
 /// transaction, before the commit).
 pub fn write(tx: &Transaction<'_>, db: &Path, now: i64) -> Result<(), StoreError> {
+    // Deliveries hooks logged are folded in first (the counts below see
+    // them), and the mailbox is rewritten under the same lock.
+    let mut mail = crate::coordination::mailbox::lock(db)?;
+    mail.fold(tx)?;
     let mut out = String::with_capacity(4096);
     let mut agents_out = String::with_capacity(1024);
     out.push_str(&format!("{MAGIC} {now}\n"));
@@ -170,6 +174,7 @@ pub fn write(tx: &Transaction<'_>, db: &Path, now: i64) -> Result<(), StoreError
     }
     replace(&path_for(db), &out)?;
     replace(&agents_path_for(db), &agents_out)?;
+    mail.write(tx)?;
     Ok(())
 }
 
@@ -199,7 +204,13 @@ impl SnapAgent {
     /// Seen within [`HEARTBEAT_MS`] of `now`, with no notice waiting: a
     /// heartbeat now would change nothing worth a write.
     pub fn quiet(&self, now: i64) -> bool {
-        self.last_seen_ms > now - HEARTBEAT_MS && self.notices == 0
+        self.recent(now) && self.notices == 0
+    }
+
+    /// Seen within [`HEARTBEAT_MS`] of `now`: a heartbeat now would change
+    /// nothing worth a write (messages waiting are delivered separately).
+    pub fn recent(&self, now: i64) -> bool {
+        self.last_seen_ms > now - HEARTBEAT_MS
     }
 }
 
