@@ -624,3 +624,55 @@ fn status_shows_who_holds_what_waits_for_what_and_the_last_messages() {
         text.stdout
     );
 }
+
+#[test]
+fn a_release_tells_the_holders_of_overlapping_shared_and_intent_leases_only() {
+    let repo = Repo::new();
+    assert_eq!(
+        repo.run_as(
+            "agent-a",
+            &["reserve", "docs/**", "!docs/gen/**", "--mode", "intent"]
+        )
+        .code,
+        0
+    );
+    assert_eq!(
+        repo.run_as("agent-b", &["reserve", "docs/guide.md", "--mode", "shared"])
+            .code,
+        0
+    );
+    assert_eq!(
+        repo.run_as(
+            "agent-c",
+            &["reserve", "docs/gen/api.md", "--mode", "shared"]
+        )
+        .code,
+        0
+    );
+    assert_eq!(
+        repo.run_as("agent-d", &["reserve", "src/**", "--mode", "shared"])
+            .code,
+        0
+    );
+    let rel = repo.run_as("agent-a", &["release", "--all"]);
+    assert_eq!(rel.code, 0, "{}", rel.stderr);
+    let change_for = |who: &str| {
+        count(
+            &repo,
+            &format!("SELECT COUNT(*) FROM recipients r JOIN messages m ON m.id = r.message WHERE m.kind = 'change' AND r.agent = '{who}'"),
+        )
+    };
+    assert_eq!(change_for("agent-b"), 1, "B relies on docs/guide.md");
+    assert_eq!(
+        change_for("agent-c"),
+        0,
+        "docs/gen/** was excluded from A's lease"
+    );
+    assert_eq!(change_for("agent-d"), 0, "src/** does not overlap");
+    let inbox = repo.run_as("agent-b", &["inbox"]);
+    assert!(
+        inbox.stdout.contains("released docs/**"),
+        "{}",
+        inbox.stdout
+    );
+}

@@ -201,6 +201,13 @@ fn thirty_two_processes_never_double_grant() {
     for w in &workers {
         let log = std::fs::read_to_string(&w.log).unwrap_or_default();
         let err = std::fs::read_to_string(w.log.with_extension("log.err")).unwrap_or_default();
+        // Racers holding shared or intent leases hear of others' releases:
+        // that line is expected, anything else on stderr is not.
+        let err: String = err
+            .lines()
+            .filter(|l| !(l.starts_with("hookgate: ") && l.contains(" for you: `hookgate inbox`")))
+            .map(|l| format!("{l}\n"))
+            .collect();
         assert!(
             !err.contains("locked") && !err.contains("busy"),
             "{}: {err}",

@@ -131,26 +131,16 @@ pub fn release(cli: &Cli, args: &[String], all: bool, json: bool) -> anyhow::Res
     let sel = report::selector(&s.paths, args, all)?;
     let mut store = s.store()?;
     let now = now_ms();
-    let done = reservations::release(&mut store, &s.agent.id, &sel, now)?;
-    if s.policy.coordination.notify_changes && !done.is_empty() {
-        // Agents relying on what was released (shared or intent holders) hear of it.
-        let patterns: Vec<String> = done.iter().flat_map(|r| r.patterns.clone()).collect();
-        let window = s.policy.coordination.read_window_ms;
-        let mut who = s.agent.clone();
-        who.name = s.name.clone();
-        store.write_leases(|tx| {
-            hookgate::coordination::changes::changed(
-                tx,
-                &who,
-                &patterns,
-                hookgate::coordination::changes::Change::Released,
-                "hookgate release",
-                window,
-                &s.rctx,
-                now,
-            )
-        })?;
-    }
+    let mut who = s.agent.clone();
+    who.name = s.name.clone();
+    let done = hookgate::coordination::changes::release(
+        &mut store,
+        &who,
+        &sel,
+        &s.policy.coordination,
+        &s.rctx,
+        now,
+    )?;
     Ok(print_changed("released", &done, json, now))
 }
 

@@ -225,8 +225,11 @@ pub fn changed(
             )
             .map_err(|e| messages::MessageError::Store(sql(e)))?;
         }
-        // Readers since the window opened, not told since their read.
-        let readers: Vec<(String, i64)> = {
+        // Readers since the window opened, not told since their read (a
+        // release changes no file: only holders hear of it).
+        let readers: Vec<(String, i64)> = if change == Change::Released {
+            Vec::new()
+        } else {
             let mut st = tx
                 .prepare_cached(
                     "UPDATE reads SET notified_ms = ?4
@@ -248,8 +251,14 @@ pub fn changed(
             ));
             add(agent, p, format!("you read it {ago} ago"));
         }
-        // Holders of overlapping shared or intent reservations.
-        let set = if p.contains(['*', '?', '[', '{']) {
+        // Holders of overlapping shared or intent reservations. A released
+        // reservation is one set, its exclusions with it.
+        let set = if change == Change::Released {
+            if p.starts_with('!') {
+                continue;
+            }
+            reservations::hold_set(paths, false, ctx.fold).ok()
+        } else if p.contains(['*', '?', '[', '{']) {
             reservations::pattern_set(std::slice::from_ref(p), ctx.fold).ok()
         } else {
             reservations::path_set(p, None, ctx.fold)
@@ -494,4 +503,36 @@ mod tests {
             .unwrap()
             .is_empty());
     }
+}
+
+/// Release `who`'s reservations selected by `sel` and, in the same
+/// transaction, tell the holders of overlapping shared or intent
+/// reservations (when `[coordination] notify_changes` is on). What the CLI's
+/// `release` and the MCP tool both do.
+pub fn release(
+    store: &mut crate::store::Store,
+    who: &Agent,
+    sel: &reservations::Selector,
+    settings: &crate::policy::CoordinationSettings,
+    ctx: &Context,
+    now: i64,
+) -> Result<Vec<reservations::Released>, reservations::ReserveError> {
+    store.write_leases(|tx| {
+        let done = reservations::release_selected(tx, &who.id, sel, now)?;
+        if settings.notify_changes {
+            for r in &done {
+                changed(
+                    tx,
+                    who,
+                    &r.patterns,
+                    Change::Released,
+                    "hookgate release",
+                    settings.read_window_ms,
+                    ctx,
+                    now,
+                )?;
+            }
+        }
+        Ok(done)
+    })
 }

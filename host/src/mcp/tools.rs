@@ -243,9 +243,17 @@ mode again renews the lease. Modes: exclusive (I write), shared (I rely on it), 
             let mut st = self.state();
             let ws = st.workspace()?;
             let sel = report::selector(&ws.paths, &args.targets, args.all)?;
+            let (settings, rctx) = (ws.policy.coordination, ws.rctx);
             let me = st.caller("release", None)?;
             let now = now_ms();
-            let done = reservations::release(st.store()?, &me.agent.id, &sel, now)?;
+            let done = crate::coordination::changes::release(
+                st.store()?,
+                &me.agent,
+                &sel,
+                &settings,
+                &rctx,
+                now,
+            )?;
             Ok(answer(
                 &report::changed_json("released", &done),
                 &me.notices,

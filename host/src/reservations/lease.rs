@@ -142,14 +142,22 @@ pub fn release(
     sel: &Selector,
     now: i64,
 ) -> Result<Vec<Released>, ReserveError> {
-    store.write_leases(|tx| {
-        let picked = select(tx, Some(agent), sel, now)?;
-        for r in &picked {
-            mark_released(tx, r, agent, "release", "", now)?;
-        }
-        prune(tx, now)?;
-        Ok(picked)
-    })
+    store.write_leases(|tx| release_selected(tx, agent, sel, now))
+}
+
+/// [`release`] inside the caller's transaction.
+pub fn release_selected(
+    tx: &Transaction<'_>,
+    agent: &str,
+    sel: &Selector,
+    now: i64,
+) -> Result<Vec<Released>, ReserveError> {
+    let picked = select(tx, Some(agent), sel, now)?;
+    for r in &picked {
+        mark_released(tx, r, agent, "release", "", now)?;
+    }
+    prune(tx, now)?;
+    Ok(picked)
 }
 
 /// Release anyone's reservations selected by `sel` (ids or patterns), as an

@@ -69,6 +69,10 @@ pub(super) fn candidates(
     ctx: &Context,
 ) -> Result<Vec<Hold>, rusqlite::Error> {
     let prefixes: Vec<String> = set.prefixes().iter().map(|p| p.to_lowercase()).collect();
+    if prefixes.is_empty() {
+        // A set with nothing included (only exclusions) overlaps nothing.
+        return Ok(Vec::new());
+    }
     let mut args: Vec<String> = vec![now_ms.to_string(), agent.to_string()];
     let everywhere = prefixes.iter().any(String::is_empty);
     let filter = if everywhere {
