@@ -438,6 +438,38 @@ pub fn on_event(
     out
 }
 
+/// Release `who`'s reservations selected by `sel` and, in the same
+/// transaction, tell the holders of overlapping shared or intent
+/// reservations (when `[coordination] notify_changes` is on). What the CLI's
+/// `release` and the MCP tool both do.
+pub fn release(
+    store: &mut crate::store::Store,
+    who: &Agent,
+    sel: &reservations::Selector,
+    settings: &crate::policy::CoordinationSettings,
+    ctx: &Context,
+    now: i64,
+) -> Result<Vec<reservations::Released>, reservations::ReserveError> {
+    store.write_leases(|tx| {
+        let done = reservations::release_selected(tx, &who.id, sel, now)?;
+        if settings.notify_changes {
+            for r in &done {
+                changed(
+                    tx,
+                    who,
+                    &r.patterns,
+                    Change::Released,
+                    "hookgate release",
+                    settings.read_window_ms,
+                    ctx,
+                    now,
+                )?;
+            }
+        }
+        Ok(done)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -503,36 +535,4 @@ mod tests {
             .unwrap()
             .is_empty());
     }
-}
-
-/// Release `who`'s reservations selected by `sel` and, in the same
-/// transaction, tell the holders of overlapping shared or intent
-/// reservations (when `[coordination] notify_changes` is on). What the CLI's
-/// `release` and the MCP tool both do.
-pub fn release(
-    store: &mut crate::store::Store,
-    who: &Agent,
-    sel: &reservations::Selector,
-    settings: &crate::policy::CoordinationSettings,
-    ctx: &Context,
-    now: i64,
-) -> Result<Vec<reservations::Released>, reservations::ReserveError> {
-    store.write_leases(|tx| {
-        let done = reservations::release_selected(tx, &who.id, sel, now)?;
-        if settings.notify_changes {
-            for r in &done {
-                changed(
-                    tx,
-                    who,
-                    &r.patterns,
-                    Change::Released,
-                    "hookgate release",
-                    settings.read_window_ms,
-                    ctx,
-                    now,
-                )?;
-            }
-        }
-        Ok(done)
-    })
 }
