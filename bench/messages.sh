@@ -12,7 +12,12 @@
 # "Adds" with none pending is read-0 against the same Read before messages
 # existed; its path is one branch on the lease snapshot's count, so read-0 is
 # reported against the floor, and read-10 - read-0 is what 10 pending cost.
-# Usage: bench/messages.sh   (env: PASSES=3 RUNS=60 WARMUP=5 KEEP=1)
+# With OLD=/path/to/hookgate built from before messages existed (e.g. `git
+# worktree add /tmp/old c326ce8 && cargo build --release` there), a row
+# read-before times that binary on the same Read in a scratch repository of
+# its own (its store schema is older), so read-0 - read-before is what the
+# feature adds with nothing pending.
+# Usage: bench/messages.sh   (env: PASSES=3 RUNS=60 WARMUP=5 KEEP=1 OLD=path)
 set -euo pipefail
 
 BENCH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -64,6 +69,17 @@ sh "$SCRATCH/ten.sh"
 out="$(sh -c "exec $HOOKGATE hook claude < $READ")"
 case "$out" in *"7 messages more waiting"*) ;; *) die "read-10 did not deliver: $out" ;; esac
 
+OLD_ROW=()
+if [[ -n "${OLD:-}" ]]; then
+  [[ -x "$OLD" ]] || die "OLD=$OLD is not an executable"
+  OLD_REPO="$SCRATCH/old-repo"
+  mkdir -p "$OLD_REPO/src" && git -C "$OLD_REPO" init -q && printf 'pub fn a() {}\n' >"$OLD_REPO/src/lib.rs"
+  OLD_READ="$SCRATCH/old-read.json"
+  printf '{"session_id":"bench-m","transcript_path":"/tmp/x.jsonl","cwd":"%s","hook_event_name":"PreToolUse","tool_name":"Read","tool_input":{"file_path":"%s/src/lib.rs"},"tool_use_id":"t1"}\n' "$OLD_REPO" "$OLD_REPO" >"$OLD_READ"
+  (cd "$OLD_REPO" && HOOKGATE_CACHE="$SCRATCH/old-cache" "$OLD" hook claude <"$OLD_READ" >/dev/null)
+  OLD_ROW=(--prepare true -n read-before "sh -c 'cd $OLD_REPO && HOOKGATE_CACHE=$SCRATCH/old-cache exec $OLD hook claude < $OLD_READ'")
+fi
+
 RESULTS="$SCRATCH/results"
 mkdir -p "$RESULTS"
 for pass in $(seq 1 "$PASSES"); do
@@ -74,7 +90,7 @@ for pass in $(seq 1 "$PASSES"); do
     --prepare "sh $SCRATCH/ten.sh" -n read-10 "sh -c 'exec $HOOKGATE hook claude < $READ'" \
     --prepare "sh $SCRATCH/none.sh" -n prompt-0 "sh -c 'exec $HOOKGATE hook claude < $PROMPT'" \
     --prepare "sh $SCRATCH/ten.sh" -n prompt-10 "sh -c 'exec $HOOKGATE hook claude < $PROMPT'" \
-    >/dev/null
+    "${OLD_ROW[@]}" >/dev/null
 done
 python3 - "$RESULTS" <<'PY'
 import json, statistics, sys, pathlib
@@ -87,6 +103,8 @@ m = {k: statistics.median(v) for k, v in med.items()}
 print(f"{'row':<12} {'median ms':>10} {'x floor':>8}")
 for k, v in m.items():
     print(f"{k:<12} {v:>10.2f} {v / m['rust-floor']:>8.2f}")
+if "read-before" in m:
+    print(f"\nnothing pending adds, Read: {m['read-0'] - m['read-before']:+.2f} ms against the binary from before (target <= 0.5 ms)")
 print(f"\n10 pending add, Read:   {m['read-10'] - m['read-0']:+.2f} ms (target <= 1 ms)")
 print(f"10 pending add, prompt: {m['prompt-10'] - m['prompt-0']:+.2f} ms (target <= 1 ms)")
 PY

@@ -1,31 +1,35 @@
 //! Change notifications routed by audience, and stale-read warnings.
 //!
-//! Every read a hook lets through is appended to a small log beside the
-//! store (a few microseconds, no SQLite); the log is folded into the `reads`
-//! table by the next write event, which opens the store anyway. When a path
-//! is written (or released, or committed), only these agents hear of it:
+//! Hooks keep a small log beside the store (`state.db.touches`): a line per
+//! read, write and notification of a path by an agent, appended under an
+//! exclusive `flock`, and compacted in place (the latest line per agent,
+//! path and kind within the read window) once it passes
+//! [`COMPACT_BYTES`]. A read costs one append; a write one scan of the log
+//! and one append; SQLite is opened only to post notices, when someone is
+//! to be told. When a path is written, only these agents hear of it:
 //! - those holding a live shared or intent reservation that overlaps it;
 //! - those that read it within the read window and have not been told of a
 //!   change since that read.
 //!
 //! An agent about to write a file that another agent wrote after this
 //! agent last read it gets a stale-read warning: its write was composed from
-//! an old read (the lost update users report).
+//! an old read (the lost update users report). Releases tell the holders of
+//! overlapping shared or intent reservations.
 
+use std::collections::HashMap;
 use std::io::{Read as _, Seek as _, Write as _};
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 
-use rusqlite::{params, Transaction};
+use rusqlite::Transaction;
 
 use super::messages::{self, Importance, MessageKind, Post};
-use super::sql_error as sql;
 use crate::event::Agent;
 use crate::reservations::{self, Context, Mode};
 use crate::store::StoreError;
 
-/// Largest read log folded at once; past it, older entries are dropped.
-const MAX_LOG: u64 = 4 << 20;
+/// Past this size the touch log is compacted.
+pub const COMPACT_BYTES: u64 = 256 * 1024;
 
 fn io(path: &Path) -> impl Fn(std::io::Error) -> StoreError + '_ {
     move |source| StoreError::Io {
@@ -34,84 +38,121 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> StoreError + '_ {
     }
 }
 
-/// The read log beside the store at `db`.
+/// The touch log beside the store at `db`.
 pub fn log_path(db: &Path) -> PathBuf {
     let mut name = db.file_name().map(|n| n.to_os_string()).unwrap_or_default();
-    name.push(".reads");
+    name.push(".touches");
     db.with_file_name(name)
 }
 
-struct Locked(std::fs::File);
+/// One line of the log: `[ms, agent, kind, path]`, kind `r` (read), `w`
+/// (written), `n` (told of a change).
+type Touch = (i64, String, char, String);
 
-impl Locked {
-    fn open(path: &Path) -> std::io::Result<Locked> {
-        let f = std::fs::OpenOptions::new()
+/// The touch log, locked while this lives.
+pub struct Touches {
+    file: std::fs::File,
+    path: PathBuf,
+}
+
+impl Touches {
+    /// Open and lock the touch log of the store at `db`.
+    pub fn lock(db: &Path) -> Result<Touches, StoreError> {
+        let path = log_path(db);
+        let file = std::fs::OpenOptions::new()
             .create(true)
             .read(true)
             .append(true)
-            .open(path)?;
-        // SAFETY: flock on a descriptor this function owns; released when the file closes.
-        if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } != 0 {
-            return Err(std::io::Error::last_os_error());
+            .open(&path)
+            .map_err(io(&path))?;
+        // SAFETY: flock on a descriptor this function owns; released when it closes.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
+            return Err(io(&path)(std::io::Error::last_os_error()));
         }
-        Ok(Locked(f))
+        Ok(Touches { file, path })
+    }
+
+    /// Append touches.
+    pub fn append(&mut self, touches: &[Touch]) -> Result<(), StoreError> {
+        let mut text = String::new();
+        for t in touches {
+            text.push_str(&serde_json::to_string(t).unwrap_or_default());
+            text.push('\n');
+        }
+        self.file.write_all(text.as_bytes()).map_err(io(&self.path))
+    }
+
+    fn all(&mut self) -> Result<Vec<u8>, StoreError> {
+        self.file.rewind().map_err(io(&self.path))?;
+        let mut raw = Vec::new();
+        self.file.read_to_end(&mut raw).map_err(io(&self.path))?;
+        Ok(raw)
+    }
+
+    /// The touches of `paths`, by path (lines that are not whole JSON are
+    /// skipped: a torn write).
+    pub fn of(&mut self, paths: &[String]) -> Result<HashMap<String, Vec<Touch>>, StoreError> {
+        let raw = self.all()?;
+        let needles: Vec<String> = paths
+            .iter()
+            .map(|p| serde_json::to_string(p).unwrap_or_default())
+            .collect();
+        let mut out: HashMap<String, Vec<Touch>> = HashMap::new();
+        for line in raw.split(|&b| b == b'\n') {
+            if !needles.iter().any(|n| contains(line, n.as_bytes())) {
+                continue;
+            }
+            if let Ok(t) = serde_json::from_slice::<Touch>(line) {
+                if paths.contains(&t.3) {
+                    out.entry(t.3.clone()).or_default().push(t);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Keep the latest touch per agent, path and kind, and only those within
+    /// `window` of `now`, once the log passes [`COMPACT_BYTES`].
+    pub fn compact(&mut self, now: i64, window: i64) -> Result<bool, StoreError> {
+        let len = self.file.metadata().map_err(io(&self.path))?.len();
+        if len <= COMPACT_BYTES {
+            return Ok(false);
+        }
+        let raw = self.all()?;
+        let mut latest: HashMap<(String, char, String), i64> = HashMap::new();
+        for line in raw.split(|&b| b == b'\n') {
+            if let Ok((ts, agent, kind, path)) = serde_json::from_slice::<Touch>(line) {
+                if ts >= now - window {
+                    let e = latest.entry((agent, kind, path)).or_insert(ts);
+                    *e = (*e).max(ts);
+                }
+            }
+        }
+        let mut kept: Vec<Touch> = latest
+            .into_iter()
+            .map(|((agent, kind, path), ts)| (ts, agent, kind, path))
+            .collect();
+        kept.sort();
+        self.file.set_len(0).map_err(io(&self.path))?;
+        self.append(&kept)?;
+        Ok(true)
     }
 }
 
-/// Append `agent`'s reads of `paths` at `now` to the read log.
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Append `agent`'s reads of `paths` at `now` to the touch log.
 pub fn note_reads(db: &Path, agent: &str, paths: &[String], now: i64) -> Result<(), StoreError> {
     if paths.is_empty() {
         return Ok(());
     }
-    let path = log_path(db);
-    let mut text = String::new();
-    for p in paths {
-        let line = serde_json::json!([now, agent, p]).to_string();
-        text.push_str(&line);
-        text.push('\n');
-    }
-    let mut f = Locked::open(&path).map_err(io(&path))?;
-    f.0.write_all(text.as_bytes()).map_err(io(&path))
-}
-
-/// Fold the read log into the `reads` table and empty it.
-pub fn fold_reads(tx: &Transaction<'_>, db: &Path) -> Result<usize, StoreError> {
-    let path = log_path(db);
-    if !path.exists() {
-        return Ok(0);
-    }
-    let mut f = Locked::open(&path).map_err(io(&path))?;
-    let len = f.0.metadata().map_err(io(&path))?.len();
-    if len == 0 {
-        return Ok(0);
-    }
-    if len > MAX_LOG {
-        f.0.seek(std::io::SeekFrom::Start(len - MAX_LOG))
-            .map_err(io(&path))?;
-    } else {
-        f.0.rewind().map_err(io(&path))?;
-    }
-    let mut text = String::new();
-    // Bytes that are not UTF-8 (a torn write) are skipped line by line below.
-    let mut raw = Vec::new();
-    f.0.read_to_end(&mut raw).map_err(io(&path))?;
-    text.push_str(&String::from_utf8_lossy(&raw));
-    let mut st = tx
-        .prepare_cached(
-            "INSERT INTO reads (path, agent, ts_ms) VALUES (?1, ?2, ?3)
-             ON CONFLICT (path, agent) DO UPDATE SET ts_ms = MAX(ts_ms, excluded.ts_ms)",
-        )
-        .map_err(sql)?;
-    let mut n = 0;
-    for line in text.lines() {
-        let Ok((ts, agent, p)) = serde_json::from_str::<(i64, String, String)>(line) else {
-            continue;
-        };
-        st.execute(params![p, agent, ts]).map_err(sql)?;
-        n += 1;
-    }
-    f.0.set_len(0).map_err(io(&path))?;
-    Ok(n)
+    let reads: Vec<Touch> = paths
+        .iter()
+        .map(|p| (now, agent.to_string(), 'r', p.clone()))
+        .collect();
+    Touches::lock(db)?.append(&reads)
 }
 
 /// A stale read found before a write.
@@ -127,78 +168,84 @@ pub struct Stale {
     pub read_ms: i64,
 }
 
-/// Paths among `paths` that another agent wrote after `agent` last read them.
-pub fn stale_reads(
-    tx: &Transaction<'_>,
-    agent: &str,
+/// What a write finds in the touch log: stale reads of the writer, and the
+/// readers to tell (`agent → [(path, read ms)]`).
+#[derive(Debug, Default)]
+pub struct Found {
+    /// The writer's stale reads.
+    pub stale: Vec<Stale>,
+    /// Readers to tell, with what they read and when.
+    pub readers: Vec<(String, String, i64)>,
+}
+
+/// Record that `who` writes `paths` at `now`: find its stale reads and the
+/// readers to tell (marked told), and log the write (which is also the
+/// writer's knowledge of the file).
+pub fn record_writes(
+    t: &mut Touches,
+    who: &str,
     paths: &[String],
-) -> Result<Vec<Stale>, StoreError> {
-    let mut st = tx
-        .prepare_cached(
-            "SELECT r.ts_ms, COALESCE(a.name, w.agent), w.ts_ms FROM reads r
-             JOIN writes w ON w.path = r.path LEFT JOIN agents a ON a.id = w.agent
-             WHERE r.path = ?1 AND r.agent = ?2 AND w.agent != ?2 AND w.ts_ms > r.ts_ms",
-        )
-        .map_err(sql)?;
-    let mut out = Vec::new();
-    for p in paths {
-        let found = st
-            .query_map(params![p, agent], |r| {
-                Ok(Stale {
-                    path: p.clone(),
-                    read_ms: r.get(0)?,
-                    writer: r.get(1)?,
-                    written_ms: r.get(2)?,
-                })
-            })
-            .map_err(sql)?;
-        for f in found {
-            out.push(f.map_err(sql)?);
-        }
-    }
-    Ok(out)
-}
-
-/// What happened to the paths.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Change {
-    /// Written (or deleted) by a tool or a shell command.
-    Written,
-    /// A reservation on them was released.
-    Released,
-    /// Committed.
-    Committed,
-}
-
-impl Change {
-    fn verb(self) -> &'static str {
-        match self {
-            Change::Written => "changed",
-            Change::Released => "released",
-            Change::Committed => "committed",
-        }
-    }
-}
-
-/// Record that `who` changed `paths` (`how`: the tool) and tell the
-/// audience. Returns the agents told.
-#[allow(clippy::too_many_arguments)]
-pub fn changed(
-    tx: &Transaction<'_>,
-    who: &Agent,
-    paths: &[String],
-    change: Change,
-    how: &str,
     read_window_ms: i64,
-    ctx: &Context,
     now: i64,
-) -> Result<Vec<String>, messages::MessageError> {
-    // audience: agent -> (paths, why)
-    let mut audience: Vec<(String, Vec<String>, Vec<String>)> = Vec::new();
-    let mut add = |agent: String, path: &str, why: String| match audience
-        .iter_mut()
-        .find(|(a, _, _)| *a == agent)
-    {
+) -> Result<Found, StoreError> {
+    let seen = t.of(paths)?;
+    let mut found = Found::default();
+    let mut new: Vec<Touch> = Vec::new();
+    for p in paths {
+        let lines = seen.get(p).map(Vec::as_slice).unwrap_or(&[]);
+        let last = |agent: &str, kind: char| {
+            lines
+                .iter()
+                .filter(|t| t.1 == agent && t.2 == kind)
+                .map(|t| t.0)
+                .max()
+        };
+        let my_read = last(who, 'r').max(last(who, 'w'));
+        if let (Some(read), Some(w)) = (
+            my_read,
+            lines
+                .iter()
+                .filter(|t| t.2 == 'w' && t.1 != who)
+                .max_by_key(|t| t.0),
+        ) {
+            if w.0 > read {
+                found.stale.push(Stale {
+                    path: p.clone(),
+                    writer: w.1.clone(),
+                    written_ms: w.0,
+                    read_ms: read,
+                });
+            }
+        }
+        // Those that know the file (read or wrote it) and were not told of a
+        // change since.
+        let mut readers: Vec<&str> = lines
+            .iter()
+            .filter(|t| t.2 != 'n' && t.1 != who)
+            .map(|t| t.1.as_str())
+            .collect();
+        readers.sort_unstable();
+        readers.dedup();
+        for r in readers {
+            let read = last(r, 'r').max(last(r, 'w')).unwrap_or(0);
+            let told = last(r, 'n').unwrap_or(0);
+            if read >= now - read_window_ms && read > told {
+                found.readers.push((r.to_string(), p.clone(), read));
+                new.push((now, r.to_string(), 'n', p.clone()));
+            }
+        }
+        new.push((now, who.to_string(), 'w', p.clone()));
+    }
+    t.append(&new)?;
+    t.compact(now, read_window_ms)?;
+    Ok(found)
+}
+
+/// An audience: agent → (paths, why).
+type Audience = Vec<(String, Vec<String>, Vec<String>)>;
+
+fn add(audience: &mut Audience, agent: String, path: &str, why: String) {
+    match audience.iter_mut().find(|(a, _, _)| *a == agent) {
         Some((_, ps, whys)) => {
             if !ps.iter().any(|p| p == path) {
                 ps.push(path.to_string());
@@ -208,88 +255,18 @@ pub fn changed(
             }
         }
         None => audience.push((agent, vec![path.to_string()], vec![why])),
-    };
-    for p in paths {
-        if change == Change::Written {
-            tx.execute(
-                "INSERT INTO writes (path, agent, ts_ms, how) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (path) DO UPDATE SET agent = excluded.agent, ts_ms = excluded.ts_ms, how = excluded.how",
-                params![p, who.id, now, how],
-            )
-            .map_err(|e| messages::MessageError::Store(sql(e)))?;
-            // The writer knows what it wrote: as good as a fresh read.
-            tx.execute(
-                "INSERT INTO reads (path, agent, ts_ms) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (path, agent) DO UPDATE SET ts_ms = MAX(ts_ms, excluded.ts_ms)",
-                params![p, who.id, now],
-            )
-            .map_err(|e| messages::MessageError::Store(sql(e)))?;
-        }
-        // Readers since the window opened, not told since their read (a
-        // release changes no file: only holders hear of it).
-        let readers: Vec<(String, i64)> = if change == Change::Released {
-            Vec::new()
-        } else {
-            let mut st = tx
-                .prepare_cached(
-                    "UPDATE reads SET notified_ms = ?4
-                     WHERE path = ?1 AND agent != ?2 AND ts_ms >= ?3 AND ts_ms > notified_ms
-                     RETURNING agent, ts_ms",
-                )
-                .map_err(|e| messages::MessageError::Store(sql(e)))?;
-            let rows = st
-                .query_map(params![p, who.id, now - read_window_ms, now], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })
-                .map_err(|e| messages::MessageError::Store(sql(e)))?;
-            rows.collect::<Result<_, _>>()
-                .map_err(|e| messages::MessageError::Store(sql(e)))?
-        };
-        for (agent, read_ms) in readers {
-            let ago = crate::duration::format(std::time::Duration::from_millis(
-                now.saturating_sub(read_ms).max(0) as u64,
-            ));
-            add(agent, p, format!("you read it {ago} ago"));
-        }
-        // Holders of overlapping shared or intent reservations. A released
-        // reservation is one set, its exclusions with it.
-        let set = if change == Change::Released {
-            if p.starts_with('!') {
-                continue;
-            }
-            reservations::hold_set(paths, false, ctx.fold).ok()
-        } else if p.contains(['*', '?', '[', '{']) {
-            reservations::pattern_set(std::slice::from_ref(p), ctx.fold).ok()
-        } else {
-            reservations::path_set(p, None, ctx.fold)
-        };
-        if let Some(set) = set {
-            let holds = reservations::conflicts(tx, &set, Mode::Exclusive, &who.id, now, ctx)
-                .map_err(|e| {
-                    messages::MessageError::Store(match e {
-                        reservations::ReserveError::Store(s) => s,
-                        other => StoreError::Io {
-                            path: Default::default(),
-                            source: std::io::Error::other(other.to_string()),
-                        },
-                    })
-                })?;
-            for c in holds {
-                if matches!(c.hold.mode, Mode::Shared | Mode::Intent) {
-                    add(
-                        c.hold.agent.clone(),
-                        p,
-                        format!(
-                            "you hold {} ({}) as {}",
-                            c.hold.label(),
-                            c.hold.patterns.join(" "),
-                            c.hold.mode.as_str()
-                        ),
-                    );
-                }
-            }
-        }
     }
+}
+
+/// Post one change notice per agent of `audience`. Returns the agents told.
+fn tell(
+    tx: &Transaction<'_>,
+    who: &Agent,
+    audience: Audience,
+    change: Change,
+    how: &str,
+    now: i64,
+) -> Result<Vec<String>, messages::MessageError> {
     let mut told = Vec::new();
     for (agent, ps, whys) in audience {
         let body = format!(
@@ -320,6 +297,80 @@ pub fn changed(
     Ok(told)
 }
 
+fn why_held(h: &reservations::Hold) -> String {
+    format!(
+        "you hold {} ({}) as {}",
+        h.label(),
+        h.patterns.join(" "),
+        h.mode.as_str()
+    )
+}
+
+/// What happened to the paths.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// Written (or deleted) by a tool or a shell command.
+    Written,
+    /// A reservation on them was released.
+    Released,
+    /// Committed.
+    Committed,
+}
+
+impl Change {
+    fn verb(self) -> &'static str {
+        match self {
+            Change::Written => "changed",
+            Change::Released => "released",
+            Change::Committed => "committed",
+        }
+    }
+}
+
+/// Tell the holders of live shared or intent reservations that overlap
+/// `patterns` (one set, exclusions included) that `who` released or
+/// committed them. Returns the agents told.
+pub fn changed(
+    tx: &Transaction<'_>,
+    who: &Agent,
+    patterns: &[String],
+    change: Change,
+    how: &str,
+    ctx: &Context,
+    now: i64,
+) -> Result<Vec<String>, messages::MessageError> {
+    let Ok(set) = reservations::hold_set(patterns, false, ctx.fold) else {
+        return Ok(Vec::new());
+    };
+    let shown = patterns
+        .iter()
+        .filter(|p| !p.starts_with('!'))
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let holds = reservations::conflicts(tx, &set, Mode::Exclusive, &who.id, now, ctx).map_err(
+        |e| match e {
+            reservations::ReserveError::Store(s) => messages::MessageError::Store(s),
+            other => messages::MessageError::Store(StoreError::Io {
+                path: Default::default(),
+                source: std::io::Error::other(other.to_string()),
+            }),
+        },
+    )?;
+    let mut audience: Audience = Vec::new();
+    for c in holds {
+        if matches!(c.hold.mode, Mode::Shared | Mode::Intent) {
+            add(
+                &mut audience,
+                c.hold.agent.clone(),
+                &shown,
+                why_held(&c.hold),
+            );
+        }
+    }
+    tell(tx, who, audience, change, how, now)
+}
+
 /// The hook's part: after the chain, for an action that goes ahead, note
 /// its reads, warn about stale reads among its writes, record the writes and
 /// tell their audience. Returns stale-read warnings (and errors, which never
@@ -332,6 +383,7 @@ pub fn on_event(
     policy: &crate::policy::Policy,
 ) -> Vec<Result<crate::chain::Judged, String>> {
     use crate::event::{Kind, Outcome};
+    use crate::runtime::services::ReservationView;
     let c = policy.coordination;
     if event.kind != Kind::PreTool
         || verdict.decision == Outcome::Deny
@@ -359,81 +411,76 @@ pub fn on_event(
     if written.is_empty() {
         return out;
     }
-    let how = event.tool.clone().unwrap_or_else(|| "a write".into());
-    let ctx = Context {
-        fold: event.case_insensitive,
-        settings: policy.reservations,
-        presence: policy.presence,
-    };
-    let store = match lease.store() {
-        Ok(s) => s,
+    let found = Touches::lock(db)
+        .and_then(|mut t| record_writes(&mut t, &event.agent.id, &written, c.read_window_ms, now));
+    let found = match found {
+        Ok(f) => f,
         Err(e) => {
             out.push(Err(e.to_string()));
             return out;
         }
     };
-    // A plain write transaction: the lease snapshot (which counts undelivered
-    // messages) is rewritten only when a change notice was posted.
-    let result = store.write(|tx| -> Result<Vec<Stale>, messages::MessageError> {
-        fold_reads(tx, db)?;
-        let stale = if c.stale_read_warning {
-            stale_reads(tx, &event.agent.id, &written)?
-        } else {
-            Vec::new()
-        };
-        if c.notify_changes {
-            let told = changed(
-                tx,
-                &event.agent,
-                &written,
-                Change::Written,
-                &how,
-                c.read_window_ms,
-                &ctx,
-                now,
-            )?;
-            if !told.is_empty() {
-                crate::store::snapshot::write(tx, db, now)?;
-            }
-        } else {
-            for p in &written {
-                tx.execute(
-                    "INSERT INTO writes (path, agent, ts_ms, how) VALUES (?1, ?2, ?3, ?4)
-                     ON CONFLICT (path) DO UPDATE SET agent = excluded.agent, ts_ms = excluded.ts_ms, how = excluded.how",
-                    params![p, event.agent.id, now, how],
-                )
-                .map_err(|e| messages::MessageError::Store(sql(e)))?;
+    let ago = |t: i64| {
+        crate::duration::format(std::time::Duration::from_millis(
+            now.saturating_sub(t).max(0) as u64,
+        ))
+    };
+    if c.stale_read_warning {
+        for s in &found.stale {
+            out.push(Ok(crate::chain::Judged {
+                validator: "coordination".into(),
+                rule: "stale-read".into(),
+                stage: crate::policy::Stage::Warn,
+                would: Outcome::Warn,
+                effective: Outcome::Warn,
+                message: format!(
+                    "`{}` changed since you read it: {} wrote it {} ago, you read it {} ago. Read it again and redo your change on the current text, or you overwrite theirs.",
+                    s.path,
+                    super::frame::strip_controls(&s.writer),
+                    ago(s.written_ms),
+                    ago(s.read_ms)
+                ),
+                paths: vec![s.path.clone()],
+                docs: Some("README.md#coordination".into()),
+            }));
+        }
+    }
+    if !c.notify_changes {
+        return out;
+    }
+    let mut audience: Audience = Vec::new();
+    for (agent, path, read) in &found.readers {
+        add(
+            &mut audience,
+            agent.clone(),
+            path,
+            format!("you read it {} ago", ago(*read)),
+        );
+    }
+    for p in &written {
+        // Holders from the lease snapshot (no SQLite when there is one).
+        if let Ok(holds) = lease.holders(std::slice::from_ref(p), Mode::Exclusive) {
+            for h in holds.into_iter().filter(|h| !h.queued) {
+                if matches!(h.hold.mode, Mode::Shared | Mode::Intent) {
+                    add(&mut audience, h.hold.agent.clone(), p, why_held(&h.hold));
+                }
             }
         }
-        Ok(stale)
+    }
+    if audience.is_empty() {
+        return out;
+    }
+    let how = event.tool.clone().unwrap_or_else(|| "a write".into());
+    let mut who = event.agent.clone();
+    if who.name.is_empty() {
+        who.name = who.id.clone();
+    }
+    let posted = lease.store().map_err(|e| e.to_string()).and_then(|s| {
+        s.write_leases(|tx| tell(tx, &who, audience, Change::Written, &how, now))
+            .map_err(|e| e.to_string())
     });
-    match result {
-        Ok(stale) => {
-            for s in stale {
-                let ago = |t: i64| {
-                    crate::duration::format(std::time::Duration::from_millis(
-                        now.saturating_sub(t).max(0) as u64,
-                    ))
-                };
-                out.push(Ok(crate::chain::Judged {
-                    validator: "coordination".into(),
-                    rule: "stale-read".into(),
-                    stage: crate::policy::Stage::Warn,
-                    would: Outcome::Warn,
-                    effective: Outcome::Warn,
-                    message: format!(
-                        "`{}` changed since you read it: {} wrote it {} ago, you read it {} ago. Read it again and redo your change on the current text, or you overwrite theirs.",
-                        s.path,
-                        super::frame::strip_controls(&s.writer),
-                        ago(s.written_ms),
-                        ago(s.read_ms)
-                    ),
-                    paths: vec![s.path],
-                    docs: Some("README.md#coordination".into()),
-                }));
-            }
-        }
-        Err(e) => out.push(Err(e.to_string())),
+    if let Err(e) = posted {
+        out.push(Err(e));
     }
     out
 }
@@ -460,7 +507,6 @@ pub fn release(
                     &r.patterns,
                     Change::Released,
                     "hookgate release",
-                    settings.read_window_ms,
                     ctx,
                     now,
                 )?;
@@ -473,66 +519,68 @@ pub fn release(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::Store;
 
     #[test]
-    fn reads_fold_from_the_log_and_stale_writes_are_found() {
+    fn writes_find_stale_reads_and_tell_each_reader_once_per_read() {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("state.db");
-        let mut s = Store::open(&db).unwrap();
+        let day = 86_400_000;
         note_reads(&db, "e", &["src/a.rs".into(), "src/b.rs".into()], 100).unwrap();
         note_reads(&db, "e", &["src/a.rs".into()], 150).unwrap();
+        note_reads(&db, "x", &["src/a.rs".into()], 160).unwrap();
         std::fs::OpenOptions::new()
             .append(true)
             .open(log_path(&db))
             .unwrap()
             .write_all(b"torn line\n\xff\xfe\n")
             .unwrap();
-        let n = s.write(|tx| fold_reads(tx, &db)).unwrap();
-        assert_eq!(n, 3, "torn lines are skipped");
-        assert_eq!(std::fs::metadata(log_path(&db)).unwrap().len(), 0);
-        let ctx = Context {
-            fold: false,
-            settings: crate::policy::ReservationSettings::default(),
-            presence: crate::policy::PresenceSettings::default(),
+        let w = |who: &str, ts: i64| {
+            let mut t = Touches::lock(&db).unwrap();
+            record_writes(&mut t, who, &["src/a.rs".into()], day, ts).unwrap()
         };
-        let d = Agent::from_session("d", None, None);
-        // D edits src/a.rs at `now`: who is told.
-        let d_writes = |s: &mut Store, now: i64| {
-            s.write(|tx| {
-                let paths = ["src/a.rs".to_string()];
-                changed(
-                    tx,
-                    &d,
-                    &paths,
-                    Change::Written,
-                    "Edit",
-                    3_600_000,
-                    &ctx,
-                    now,
-                )
-            })
-            .unwrap()
-        };
-        assert_eq!(d_writes(&mut s, 200), ["e"]);
-        // Told once per read: a second change before E reads again tells no one.
-        assert!(d_writes(&mut s, 210).is_empty());
-        let stale = s
-            .write(|tx| stale_reads(tx, "e", &["src/a.rs".into(), "src/b.rs".into()]))
-            .unwrap();
-        assert_eq!(stale.len(), 1);
+        let f = w("d", 200);
+        let told: Vec<&str> = f.readers.iter().map(|r| r.0.as_str()).collect();
+        assert_eq!(told, ["e", "x"]);
+        assert!(f.stale.is_empty(), "d never read it");
+        // Told once per read: a second change before they read again tells no one.
+        assert!(w("d", 210).readers.is_empty());
+        // E writes from its read at 150, after D's write at 210: stale. D is
+        // told (its write is its knowledge of the file).
+        note_reads(&db, "x", &["src/a.rs".into()], 215).unwrap();
+        let f = w("e", 220);
+        assert_eq!(f.stale.len(), 1);
         assert_eq!(
             (
-                stale[0].path.as_str(),
-                stale[0].read_ms,
-                stale[0].written_ms
+                f.stale[0].writer.as_str(),
+                f.stale[0].read_ms,
+                f.stale[0].written_ms
             ),
-            ("src/a.rs", 150, 210)
+            ("d", 150, 210)
         );
-        // D's own write never makes D stale.
-        assert!(s
-            .write(|tx| stale_reads(tx, "d", &["src/a.rs".into()]))
-            .unwrap()
-            .is_empty());
+        let told: Vec<&str> = f.readers.iter().map(|r| r.0.as_str()).collect();
+        assert_eq!(told, ["d", "x"]);
+        // D's own writes never make D stale; reads outside the window tell no one.
+        assert!(
+            w("d", 230).stale.len() == 1,
+            "d last knew it at 210, e wrote at 220"
+        );
+        let mut t = Touches::lock(&db).unwrap();
+        let old = record_writes(&mut t, "z", &["src/b.rs".into()], 10, 1_000).unwrap();
+        assert!(old.readers.is_empty(), "e read src/b.rs too long ago");
+    }
+
+    #[test]
+    fn the_log_compacts_to_the_latest_touch_per_agent_path_and_kind() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("state.db");
+        for i in 0..12_000 {
+            note_reads(&db, "e", &[format!("src/f{}.rs", i % 10)], i).unwrap();
+        }
+        let mut t = Touches::lock(&db).unwrap();
+        assert!(t.compact(12_000, 1_000_000).unwrap());
+        let text = std::fs::read_to_string(log_path(&db)).unwrap();
+        assert_eq!(text.lines().count(), 10);
+        assert!(text.contains("[11999,\"e\",\"r\",\"src/f9.rs\"]"));
+        assert!(!t.compact(12_000, 1_000_000).unwrap(), "small now");
     }
 }

@@ -108,8 +108,7 @@ pub const MIGRATIONS: &[&str] = &[
     ",
     // 6: coordination. Messages and their per-recipient delivery (notices
     // become messages from `hookgate`), negotiated release requests and their
-    // log, the latest read and write of each path (change notifications and
-    // stale-read warnings), the task board, and each agent's role and the
+    // log, the task board, and each agent's role and the
     // process that runs it (MCP identity).
     "
     ALTER TABLE agents ADD COLUMN role TEXT;
@@ -171,19 +170,6 @@ pub const MIGRATIONS: &[&str] = &[
         action TEXT NOT NULL,
         detail TEXT NOT NULL
     );
-    CREATE TABLE reads (
-        path TEXT NOT NULL,
-        agent TEXT NOT NULL,
-        ts_ms INTEGER NOT NULL,
-        notified_ms INTEGER NOT NULL DEFAULT 0,
-        PRIMARY KEY (path, agent)
-    ) WITHOUT ROWID;
-    CREATE TABLE writes (
-        path TEXT PRIMARY KEY,
-        agent TEXT NOT NULL,
-        ts_ms INTEGER NOT NULL,
-        how TEXT NOT NULL
-    ) WITHOUT ROWID;
     CREATE TABLE tasks (
         id INTEGER PRIMARY KEY,
         title TEXT NOT NULL,
@@ -255,6 +241,6 @@ mod tests {
                 |r| r.get(0),
             )
             .unwrap();
-        assert_eq!(n, 15);
+        assert_eq!(n, 13);
     }
 }
