@@ -18,11 +18,11 @@
 
 use std::collections::HashMap;
 use std::io::{Read as _, Seek as _, Write as _};
-use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 
 use rusqlite::Transaction;
 
+use super::log_file::{beside, io};
 use super::messages::{self, Importance, MessageKind, Post};
 use crate::event::Agent;
 use crate::reservations::{self, Context, Mode};
@@ -31,18 +31,9 @@ use crate::store::StoreError;
 /// Past this size the touch log is compacted.
 pub const COMPACT_BYTES: u64 = 256 * 1024;
 
-fn io(path: &Path) -> impl Fn(std::io::Error) -> StoreError + '_ {
-    move |source| StoreError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
-}
-
 /// The touch log beside the store at `db`.
 pub fn log_path(db: &Path) -> PathBuf {
-    let mut name = db.file_name().map(|n| n.to_os_string()).unwrap_or_default();
-    name.push(".touches");
-    db.with_file_name(name)
+    beside(db, ".touches")
 }
 
 /// One line of the log: `[ms, agent, kind, path]`, kind `r` (read), `w`
@@ -59,16 +50,7 @@ impl Touches {
     /// Open and lock the touch log of the store at `db`.
     pub fn lock(db: &Path) -> Result<Touches, StoreError> {
         let path = log_path(db);
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .read(true)
-            .append(true)
-            .open(&path)
-            .map_err(io(&path))?;
-        // SAFETY: flock on a descriptor this function owns; released when it closes.
-        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
-            return Err(io(&path)(std::io::Error::last_os_error()));
-        }
+        let file = super::log_file::open_locked(&path)?;
         Ok(Touches { file, path })
     }
 

@@ -16,19 +16,13 @@
 //! delivery costs two small file reads and one append.
 
 use std::io::{Read as _, Seek as _, Write as _};
-use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 
 use rusqlite::{params, Transaction};
 
+use super::log_file::{beside, io};
 use super::messages::Message;
 use crate::store::StoreError;
-
-fn beside(db: &Path, suffix: &str) -> PathBuf {
-    let mut name = db.file_name().map(|n| n.to_os_string()).unwrap_or_default();
-    name.push(suffix);
-    db.with_file_name(name)
-}
 
 /// The mail file beside the store at `db`.
 pub fn mail_path(db: &Path) -> PathBuf {
@@ -40,13 +34,6 @@ pub fn log_path(db: &Path) -> PathBuf {
     beside(db, ".delivered")
 }
 
-fn io(path: &Path) -> impl Fn(std::io::Error) -> StoreError + '_ {
-    move |source| StoreError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
-}
-
 /// The delivery log, locked (exclusive `flock`) while this lives.
 pub struct Locked {
     file: std::fs::File,
@@ -56,16 +43,7 @@ pub struct Locked {
 /// Take the lock on the delivery log of the store at `db`.
 pub fn lock(db: &Path) -> Result<Locked, StoreError> {
     let path = log_path(db);
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .read(true)
-        .append(true)
-        .open(&path)
-        .map_err(io(&path))?;
-    // SAFETY: flock on a descriptor this function owns; released when it closes.
-    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
-        return Err(io(&path)(std::io::Error::last_os_error()));
-    }
+    let file = super::log_file::open_locked(&path)?;
     Ok(Locked {
         file,
         db: db.to_path_buf(),

@@ -7,6 +7,7 @@
 pub mod changes;
 pub mod delivery;
 pub mod frame;
+pub mod log_file;
 pub mod mailbox;
 pub mod messages;
 pub mod requests;
