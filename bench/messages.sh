@@ -31,13 +31,25 @@ die() { printf 'messages: %s\n' "$*" >&2; exit 1; }
 command -v hyperfine >/dev/null || die "hyperfine is required (apt-get install hyperfine)"
 say "cargo build --release -p hookgate"
 (cd "$ROOT" && cargo build --release -q -p hookgate)
-HOOKGATE="$ROOT/target/release/hookgate"
 cargo build --release --quiet --manifest-path "$BENCH/floor/Cargo.toml" --target-dir "$ROOT/target/bench-floor"
-FLOOR="$ROOT/target/bench-floor/release/hookgate-bench-floor"
 
 SCRATCH="$(mktemp -d "${TMPDIR:-/tmp}/messages-bench.XXXXXX")"
 if [[ "${KEEP:-0}" == 1 ]]; then echo "scratch dir kept: $SCRATCH" >&2
 else trap 'rm -rf "$SCRATCH"' EXIT; fi
+# Every binary timed is copied into the scratch dir first: a file the linker
+# just wrote maps with more page faults than a plain copy of it (0.5 ms per
+# process on this VM), which would otherwise decide a comparison between a
+# fresh build and an older one.
+mkdir -p "$SCRATCH/bin"
+cp "$ROOT/target/release/hookgate" "$SCRATCH/bin/hookgate"
+cp "$ROOT/target/bench-floor/release/hookgate-bench-floor" "$SCRATCH/bin/floor"
+HOOKGATE="$SCRATCH/bin/hookgate"
+FLOOR="$SCRATCH/bin/floor"
+if [[ -n "${OLD:-}" ]]; then
+  [[ -x "$OLD" ]] || die "OLD=$OLD is not an executable"
+  cp "$OLD" "$SCRATCH/bin/hookgate-before"
+  OLD="$SCRATCH/bin/hookgate-before"
+fi
 git -C "$SCRATCH" init -q
 mkdir -p "$SCRATCH/src"
 printf 'pub fn a() {}\n' >"$SCRATCH/src/lib.rs"
@@ -71,7 +83,6 @@ case "$out" in *"7 messages more waiting"*) ;; *) die "read-10 did not deliver: 
 
 OLD_ROW=()
 if [[ -n "${OLD:-}" ]]; then
-  [[ -x "$OLD" ]] || die "OLD=$OLD is not an executable"
   OLD_REPO="$SCRATCH/old-repo"
   mkdir -p "$OLD_REPO/src" && git -C "$OLD_REPO" init -q && printf 'pub fn a() {}\n' >"$OLD_REPO/src/lib.rs"
   OLD_READ="$SCRATCH/old-read.json"
