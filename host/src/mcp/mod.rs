@@ -222,15 +222,35 @@ impl ServerHandler for Server {
 /// Serve MCP over this process's stdin and stdout until the client closes
 /// them. Diagnostics go to stderr; stdout carries only the protocol.
 pub fn serve_stdio(opts: Options) -> Result<(), McpError> {
+    // The pipes need the runtime's reactor: made inside it.
+    run(opts, rmcp::transport::io::stdio_pipes)
+}
+
+/// Serve MCP over any pair of byte streams until the reader ends: what
+/// `hookgate mcp` does over stdio, and what the `mcp_session` fuzz target
+/// feeds arbitrary bytes.
+pub fn serve_io<R, W>(opts: Options, reader: R, writer: W) -> Result<(), McpError>
+where
+    R: tokio::io::AsyncRead + Send + Unpin + 'static,
+    W: tokio::io::AsyncWrite + Send + Unpin + 'static,
+{
+    run(opts, move || (reader, writer))
+}
+
+fn run<R, W>(opts: Options, streams: impl FnOnce() -> (R, W)) -> Result<(), McpError>
+where
+    R: tokio::io::AsyncRead + Send + Unpin + 'static,
+    W: tokio::io::AsyncWrite + Send + Unpin + 'static,
+{
     // I/O for the pipes, time for the SDK's timeouts.
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(McpError::Runtime)?;
-    rt.block_on(async move {
+    let served = rt.block_on(async move {
         let server = Server::new(opts);
         let running = server
-            .serve(rmcp::transport::io::stdio_pipes())
+            .serve(streams())
             .await
             .map_err(|e| McpError::Initialize(e.to_string()))?;
         running
@@ -238,5 +258,10 @@ pub fn serve_stdio(opts: Options) -> Result<(), McpError> {
             .await
             .map_err(|e| McpError::Serve(e.to_string()))?;
         Ok(())
-    })
+    });
+    // A call still waiting (`request_release` with `wait`) runs on a blocking
+    // thread; once the client is gone nobody reads its answer, so the
+    // process does not wait for it either.
+    rt.shutdown_timeout(std::time::Duration::from_millis(100));
+    served
 }
