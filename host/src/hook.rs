@@ -266,8 +266,6 @@ pub fn handle(adapter: &dyn Adapter, input: &str, opts: &HookOptions) -> HookRes
         event.kind != Kind::Other || policy.validators.iter().any(|v| !v.grants.is_empty());
     let mut lease: Option<Arc<Mutex<LeaseView>>> = None;
     let mut pending = false;
-    let mut shown: Vec<(i64, String)> = Vec::new();
-    let mut shown_mail: Vec<(i64, String)> = Vec::new();
     let view: Option<SharedView> = if needs_store {
         match LeaseView::open(&store_path, &event, rctx) {
             Ok((v, hb)) => {
@@ -362,45 +360,21 @@ pub fn handle(adapter: &dyn Adapter, input: &str, opts: &HookOptions) -> HookRes
     }
     // Messages last: the mailbox lock, held from here until the answer says
     // what it carried, must not be held by a transaction of this process.
-    let mut mailbox: Option<crate::coordination::mailbox::Locked> = None;
+    let mut outgoing = crate::coordination::delivery::Outgoing::default();
     if let Some(lease) = &lease {
-        if crate::coordination::delivery::wanted(&event, pending) {
-            if crate::coordination::delivery::through_mailbox(&event) {
-                let taken = crate::coordination::mailbox::lock(&store_path).and_then(|mut m| {
-                    let share = crate::coordination::delivery::share(&event);
-                    let (msgs, more) = m.undelivered(&event.agent.id, share)?;
-                    Ok((m, msgs, more))
-                });
-                match taken {
-                    Ok((m, msgs, more)) => {
-                        let d = crate::coordination::delivery::from_mailbox(&event, &msgs, more);
-                        d.findings.into_iter().for_each(|f| verdict.add(f));
-                        shown_mail = d.shown;
-                        mailbox = Some(m);
-                    }
-                    Err(e) => diagnostics.push(format!("hookgate: messages not delivered: {e}")),
+        if let Ok(mut l) = lease.lock() {
+            match crate::coordination::delivery::collect(
+                &mut l,
+                &store_path,
+                &event,
+                pending,
+                &policy.presence,
+            ) {
+                Ok((o, findings)) => {
+                    findings.into_iter().for_each(|f| verdict.add(f));
+                    outgoing = o;
                 }
-            } else if let Ok(mut l) = lease.lock() {
-                let now = crate::store::now_ms();
-                let delivered = l.store().map_err(|e| e.to_string()).and_then(|s| {
-                    s.write_leases(|tx| {
-                        crate::coordination::delivery::deliver(
-                            tx,
-                            &store_path,
-                            &event,
-                            &policy.presence,
-                            now,
-                        )
-                    })
-                    .map_err(|e| e.to_string())
-                });
-                match delivered {
-                    Ok(d) => {
-                        d.findings.into_iter().for_each(|f| verdict.add(f));
-                        shown = d.shown;
-                    }
-                    Err(e) => diagnostics.push(format!("hookgate: messages not delivered: {e}")),
-                }
+                Err(e) => diagnostics.push(format!("hookgate: messages not delivered: {e}")),
             }
         }
     }
@@ -424,52 +398,14 @@ pub fn handle(adapter: &dyn Adapter, input: &str, opts: &HookOptions) -> HookRes
         phases.mark("audit");
     }
     let answer = adapter.answer(&event.native_event, &verdict.to_decision());
-    // A message is delivered only if the answer carries it: some events of
-    // some platforms have no channel for context, and long answers are cut.
-    let carried = |marker: &str| answer.stdout.contains(marker) || answer.stderr.contains(marker);
-    if let Some(mut m) = mailbox.take() {
-        let ids: Vec<i64> = shown_mail
-            .iter()
-            .filter(|(_, marker)| carried(marker))
-            .map(|(id, _)| *id)
-            .collect();
-        if ids.len() < shown_mail.len() {
-            diagnostics.push(format!(
-                "hookgate: {} {} cannot show messages; {} kept for a later hook or `hookgate inbox`",
-                adapter.name(),
-                event.native_event,
-                shown_mail.len() - ids.len()
-            ));
-        }
-        if let Err(e) = m.mark(&event.agent.id, &ids, crate::store::now_ms()) {
-            diagnostics.push(format!("hookgate: delivery not recorded: {e}"));
-        }
-    }
-    let lost: Vec<i64> = shown
-        .iter()
-        .filter(|(_, marker)| !carried(marker))
-        .map(|(id, _)| *id)
-        .collect();
-    if !lost.is_empty() {
-        let back = crate::store::Store::open(&store_path).and_then(|mut s| {
-            s.write_leases(|tx| {
-                crate::coordination::messages::undeliver(tx, &event.agent.id, &lost).map_err(|e| {
-                    crate::store::StoreError::Io {
-                        path: store_path.clone(),
-                        source: std::io::Error::other(e.to_string()),
-                    }
-                })
-            })
-        });
-        match back {
-            Ok(()) => diagnostics.push(format!(
-                "hookgate: {} {} cannot show messages; {} kept for a later hook or `hookgate inbox`",
-                adapter.name(),
-                event.native_event,
-                lost.len()
-            )),
-            Err(e) => diagnostics.push(format!("hookgate: messages not given back: {e}")),
-        }
+    match outgoing.settle(&store_path, &event.agent.id, &answer) {
+        Ok(0) => {}
+        Ok(n) => diagnostics.push(format!(
+            "hookgate: {} {} cannot show messages; {n} kept for a later hook or `hookgate inbox`",
+            adapter.name(),
+            event.native_event,
+        )),
+        Err(e) => diagnostics.push(format!("hookgate: message delivery not recorded: {e}")),
     }
     phases.mark("answer");
     diagnostics.extend(phases.line());

@@ -79,9 +79,13 @@ impl Touches {
             .iter()
             .map(|p| serde_json::to_string(p).unwrap_or_default())
             .collect();
+        let finders: Vec<memchr::memmem::Finder<'_>> = needles
+            .iter()
+            .map(|n| memchr::memmem::Finder::new(n.as_bytes()))
+            .collect();
         let mut out: HashMap<String, Vec<Touch>> = HashMap::new();
         for line in raw.split(|&b| b == b'\n') {
-            if !needles.iter().any(|n| contains(line, n.as_bytes())) {
+            if !finders.iter().any(|f| f.find(line).is_some()) {
                 continue;
             }
             if let Ok(t) = serde_json::from_slice::<Touch>(line) {
@@ -119,10 +123,6 @@ impl Touches {
         self.append(&kept)?;
         Ok(true)
     }
-}
-
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
 }
 
 /// Append `agent`'s reads of `paths` at `now` to the touch log.

@@ -46,13 +46,13 @@ fn finding(rule: &str, outcome: Outcome, message: String) -> Judged {
 /// Does this event deliver through the mailbox (no SQLite)? Tool events
 /// and prompts; a turn's end and a session start use the store, for
 /// acknowledgements and the current task.
-pub fn through_mailbox(event: &Event) -> bool {
+fn through_mailbox(event: &Event) -> bool {
     matches!(event.kind, Kind::Prompt | Kind::PreTool | Kind::PostTool)
 }
 
 /// The findings that carry up to the event's share of `agent`'s messages,
 /// read from the mailbox (`more` wait besides).
-pub fn from_mailbox(event: &Event, shown_now: &[Message], more: usize) -> Delivered {
+fn from_mailbox(event: &Event, shown_now: &[Message], more: usize) -> Delivered {
     let body = match event.kind {
         Kind::Prompt => PROMPT_BODY,
         _ => TOOL_BODY,
@@ -77,7 +77,7 @@ pub fn from_mailbox(event: &Event, shown_now: &[Message], more: usize) -> Delive
 }
 
 /// How many messages an event shows.
-pub fn share(event: &Event) -> usize {
+fn share(event: &Event) -> usize {
     match event.kind {
         Kind::Prompt | Kind::SessionStart | Kind::Stop => PROMPT_MESSAGES,
         _ => TOOL_MESSAGES,
@@ -86,7 +86,7 @@ pub fn share(event: &Event) -> usize {
 
 /// Should this event look at the store for messages? `pending` is what the
 /// heartbeat saw.
-pub fn wanted(event: &Event, pending: bool) -> bool {
+fn wanted(event: &Event, pending: bool) -> bool {
     match event.kind {
         Kind::Stop => !event.stop_active,
         Kind::SessionStart => true,
@@ -208,5 +208,93 @@ fn plural(n: usize, what: &str) -> String {
         format!("1 {what}")
     } else {
         format!("{n} {what}s")
+    }
+}
+
+/// The messages an answer is about to carry, settled once the answer is
+/// known: a message counts as delivered only if the answer carries it (some
+/// events of some platforms have no channel for context, and long answers
+/// are cut).
+#[derive(Default)]
+pub struct Outgoing {
+    /// Held from [`collect`] to [`Outgoing::settle`] for the mailbox path.
+    mailbox: Option<super::mailbox::Locked>,
+    /// Shown from the mailbox (recorded at settle if carried).
+    from_mailbox: Vec<(i64, String)>,
+    /// Shown through the store (given back at settle if not carried).
+    from_store: Vec<(i64, String)>,
+}
+
+/// Find what `event`'s agent should be told now (`pending`: the heartbeat
+/// saw messages waiting) and the findings that carry it. Tool events and
+/// prompts read the mailbox (no SQLite); a turn's end and a session start
+/// use the store, for acknowledgements and the current task. Call it after
+/// every store transaction of the hook: the mailbox stays locked until
+/// [`Outgoing::settle`].
+pub fn collect(
+    lease: &mut crate::lease_view::LeaseView,
+    db: &std::path::Path,
+    event: &Event,
+    pending: bool,
+    presence: &crate::policy::PresenceSettings,
+) -> Result<(Outgoing, Vec<Judged>), String> {
+    let mut out = Outgoing::default();
+    if !wanted(event, pending) {
+        return Ok((out, Vec::new()));
+    }
+    if through_mailbox(event) {
+        let mut m = super::mailbox::lock(db).map_err(|e| e.to_string())?;
+        let (msgs, more) = m
+            .undelivered(&event.agent.id, share(event))
+            .map_err(|e| e.to_string())?;
+        let d = from_mailbox(event, &msgs, more);
+        out.mailbox = Some(m);
+        out.from_mailbox = d.shown;
+        return Ok((out, d.findings));
+    }
+    let now = crate::store::now_ms();
+    let store = lease.store().map_err(|e| e.to_string())?;
+    let d = store
+        .write_leases(|tx| deliver(tx, db, event, presence, now))
+        .map_err(|e| e.to_string())?;
+    out.from_store = d.shown;
+    Ok((out, d.findings))
+}
+
+impl Outgoing {
+    /// Record what `answer` carries as delivered and give back the rest;
+    /// returns how many were given back.
+    pub fn settle(
+        mut self,
+        db: &std::path::Path,
+        agent: &str,
+        answer: &crate::platform::Answer,
+    ) -> Result<usize, String> {
+        let carried = |marker: &String| {
+            answer.stdout.contains(marker.as_str()) || answer.stderr.contains(marker.as_str())
+        };
+        let ids = |shown: &[(i64, String)], keep: bool| -> Vec<i64> {
+            shown
+                .iter()
+                .filter(|(_, marker)| carried(marker) == keep)
+                .map(|(id, _)| *id)
+                .collect()
+        };
+        let mut back = 0;
+        if let Some(mut m) = self.mailbox.take() {
+            let delivered = ids(&self.from_mailbox, true);
+            back += self.from_mailbox.len() - delivered.len();
+            m.mark(agent, &delivered, crate::store::now_ms())
+                .map_err(|e| e.to_string())?;
+        }
+        let lost = ids(&self.from_store, false);
+        if !lost.is_empty() {
+            let mut store = crate::store::Store::open(db).map_err(|e| e.to_string())?;
+            store
+                .write_leases(|tx| messages::undeliver(tx, agent, &lost))
+                .map_err(|e| e.to_string())?;
+            back += lost.len();
+        }
+        Ok(back)
     }
 }

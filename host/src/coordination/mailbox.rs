@@ -139,19 +139,18 @@ impl Locked {
                 source: std::io::Error::other(other.to_string()),
             },
         })?;
+        let path = mail_path(&self.db);
+        // Nothing undelivered and nothing on disk to clear (the common case,
+        // on every heartbeat and lease write): no file to write.
+        if all.is_empty() && std::fs::metadata(&path).map_or(true, |m| m.len() == 0) {
+            return Ok(());
+        }
         let mut text = String::new();
         for (agent, m) in all {
             text.push_str(&serde_json::to_string(&(agent, m)).unwrap_or_default());
             text.push('\n');
         }
-        let path = mail_path(&self.db);
-        let dir = path.parent().unwrap_or(Path::new("."));
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".mail-")
-            .tempfile_in(dir)
-            .map_err(io(&path))?;
-        tmp.write_all(text.as_bytes()).map_err(io(&path))?;
-        tmp.persist(&path).map_err(|e| io(&path)(e.error))?;
+        crate::store::snapshot::replace(&path, &text)?;
         Ok(())
     }
 }

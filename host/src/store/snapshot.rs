@@ -51,7 +51,7 @@ fn beside(db: &Path, suffix: &str) -> PathBuf {
 }
 
 /// Replace `target` with `text` atomically (temporary file, then rename).
-fn replace(target: &Path, text: &str) -> Result<(), StoreError> {
+pub(crate) fn replace(target: &Path, text: &str) -> Result<(), StoreError> {
     let io = |e| StoreError::Io {
         path: target.to_path_buf(),
         source: e,
