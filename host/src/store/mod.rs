@@ -82,6 +82,24 @@ fn is_busy(e: &rusqlite::Error) -> bool {
     )
 }
 
+/// Run `f` again while SQLite says busy or locked, up to [`BUSY_TIMEOUT`]:
+/// for the steps of opening a store that its busy handler does not cover
+/// (another process creating the store, or recovering its WAL, at the same
+/// moment).
+fn retrying<T>(mut f: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+    let started = std::time::Instant::now();
+    let mut pause = Duration::from_millis(1);
+    loop {
+        match f() {
+            Err(e) if is_busy(&e) && started.elapsed() < BUSY_TIMEOUT => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(50));
+            }
+            other => return other,
+        }
+    }
+}
+
 /// WAL size (pages) that triggers a checkpoint.
 const WAL_PAGES: u64 = 32;
 
@@ -133,8 +151,7 @@ impl Store {
             rusqlite::FileControl::PersistWal(&mut persist),
         )
         .map_err(sql)?;
-        let version: i64 = conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
+        let version: i64 = retrying(|| conn.query_row("PRAGMA user_version", [], |r| r.get(0)))
             .map_err(|e| classify(path, e))?;
         if version > schema::VERSION {
             return Err(StoreError::Newer {
@@ -144,31 +161,33 @@ impl Store {
             });
         }
         if version < schema::VERSION {
-            conn.execute_batch("PRAGMA journal_mode=WAL;")
+            retrying(|| conn.execute_batch("PRAGMA journal_mode=WAL;"))
                 .map_err(|e| classify(path, e))?;
             // Many processes may open a new store at once: read the version
             // again under the write lock, so each migration runs once.
-            let mut conn = conn;
-            let tx = conn
-                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-                .map_err(sql)?;
-            let current: i64 = tx
-                .query_row("PRAGMA user_version", [], |r| r.get(0))
-                .map_err(sql)?;
-            if current > schema::VERSION {
-                return Err(StoreError::Newer {
-                    path: path.to_path_buf(),
-                    found: current,
-                    known: schema::VERSION,
-                });
-            }
-            for (i, m) in schema::MIGRATIONS.iter().enumerate().skip(current as usize) {
-                tx.execute_batch(m).map_err(sql)?;
-                tx.execute_batch(&format!("PRAGMA user_version = {};", i + 1))
+            retrying(|| conn.execute_batch("BEGIN IMMEDIATE")).map_err(sql)?;
+            let migrated = (|| -> Result<(), StoreError> {
+                let current: i64 = conn
+                    .query_row("PRAGMA user_version", [], |r| r.get(0))
                     .map_err(sql)?;
+                if current > schema::VERSION {
+                    return Err(StoreError::Newer {
+                        path: path.to_path_buf(),
+                        found: current,
+                        known: schema::VERSION,
+                    });
+                }
+                for (i, m) in schema::MIGRATIONS.iter().enumerate().skip(current as usize) {
+                    conn.execute_batch(m).map_err(sql)?;
+                    conn.execute_batch(&format!("PRAGMA user_version = {};", i + 1))
+                        .map_err(sql)?;
+                }
+                conn.execute_batch("COMMIT").map_err(sql)
+            })();
+            if migrated.is_err() {
+                let _ = conn.execute_batch("ROLLBACK");
             }
-            tx.commit().map_err(sql)?;
-            return Self::finish_open(conn, path);
+            migrated?;
         }
         Self::finish_open(conn, path)
     }
