@@ -865,10 +865,18 @@ pub fn wait_settled(
         })?;
         drop(store);
         let settled = views.iter().all(|q| !q.open());
-        if settled || started.elapsed() >= wait {
+        // The deadline was set from the request's own clock reading, a little
+        // before `started`: past the wait, poll on until the sweep has seen
+        // every open request's deadline pass (bounded by one more second).
+        let due_seen = views.iter().all(|q| !q.open() || q.deadline_ms <= now);
+        let elapsed = started.elapsed();
+        if settled || (elapsed >= wait && due_seen) || elapsed >= wait + Duration::from_secs(1) {
             return Ok((views, settled));
         }
-        std::thread::sleep(poll.min(wait.saturating_sub(started.elapsed())));
+        let left = wait
+            .saturating_sub(started.elapsed())
+            .max(Duration::from_millis(5));
+        std::thread::sleep(poll.min(left));
         poll = (poll * 2).min(Duration::from_millis(200));
     }
 }
