@@ -102,7 +102,7 @@ fn everyday_commands_pass_silently() {
         "ls -la",
         "git status",
         "git diff HEAD~1",
-        "git add -A && git commit -m 'wip'",
+        "git log --oneline -5 && git show HEAD:src/util.py",
         "grep -rn TODO src",
         "cargo --version",
         "rm *.log",
@@ -190,7 +190,7 @@ fn policy_can_turn_rules_off_and_stage_them() {
     repo.policy(
         "version = 1\n[[validator]]\nname = \"shell-write\"\nconfig = { no_verify = \"allow\", opaque = \"deny\" }\nrules = { opaque = \"enforce\" }\n",
     );
-    assert_eq!(run(&repo, "s1", "git commit --no-verify -m x").stdout, "");
+    assert_eq!(run(&repo, "s1", "git push --no-verify").stdout, "");
     let (d, reason) = run(&repo, "s1", "eval \"$CMD\"").decision();
     assert_eq!(d, "deny", "{reason}");
     assert!(
@@ -240,4 +240,228 @@ fn explain_shows_what_the_analysis_could_not_settle() {
     );
     assert!(out.stdout.contains("bounds   src/**"), "{}", out.stdout);
     assert!(out.stdout.contains("unknown  frobnicate"), "{}", out.stdout);
+}
+
+/// The `hookgate commit` command a finding names (between backquotes).
+fn suggested(reason: &str) -> &str {
+    reason
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .find(|s| s.contains("hookgate commit"))
+        .expect("a suggestion")
+}
+
+#[test]
+fn git_commit_is_denied_with_the_exact_hookgate_commit_to_run() {
+    let repo = repo();
+    for (command, want) in [
+        (
+            "git add src/a.rs src/b.rs && git commit -m \"fix: x\"",
+            "hookgate commit -m 'fix: x' src/a.rs src/b.rs",
+        ),
+        ("git commit -am wip", "hookgate commit -m wip"),
+        ("git add -A && git commit -m wip", "hookgate commit -m wip"),
+        (
+            "git commit --message='fix: y' -m body",
+            "hookgate commit -m 'fix: y' -m body",
+        ),
+        (
+            "git commit -F .git/MSG src/util.py",
+            "hookgate commit -F .git/MSG src/util.py",
+        ),
+        (
+            "git commit --file=msg.txt -- src/util.py 'src/auth/login.py'",
+            "hookgate commit -F msg.txt src/util.py src/auth/login.py",
+        ),
+        (
+            "git commit -m \"it's done\" src/util.py",
+            "hookgate commit -m 'it'\\''s done' src/util.py",
+        ),
+        (
+            "git stage src/util.py && git rm src/auth/session.py && git commit -qm wip",
+            "hookgate commit -m wip src/util.py src/auth/session.py",
+        ),
+        (
+            "git -C src add util.py && git -C src commit -m x",
+            "hookgate commit -m x src/util.py",
+        ),
+        (
+            "cd src && git add util.py && git commit -m x",
+            "cd src && hookgate commit -m x util.py",
+        ),
+        (
+            "cargo test && git add src/util.py && git commit -m \"$(cat <<'EOF'\nfix: the thing\n\nIt's longer.\nEOF\n)\" && git push",
+            "hookgate commit -m 'fix: the thing\n\nIt'\\''s longer.' src/util.py",
+        ),
+    ] {
+        let (d, reason) = run(&repo, "s1", command).decision();
+        assert_eq!(d, "deny", "{command}: {reason}");
+        assert!(reason.contains("shell-write/git-commit"), "{command}: {reason}");
+        assert_eq!(suggested(&reason), want, "{command}: {reason}");
+        assert!(
+            reason.contains("one git index") && reason.contains("index.lock"),
+            "{reason}"
+        );
+        assert!(!reason.contains("git-add"), "one finding: {reason}");
+    }
+    // Without paths, the agent is told what `hookgate commit` commits; a
+    // message only known at run time is a blank to fill.
+    let (_, reason) = run(&repo, "s1", "git commit -am wip").decision();
+    assert!(
+        reason.contains("Without paths it commits the files you changed"),
+        "{reason}"
+    );
+    let (_, reason) = run(&repo, "s1", "git commit -m \"$MSG\" src/util.py").decision();
+    assert_eq!(suggested(&reason), "hookgate commit -m '…' src/util.py");
+    assert!(reason.contains("in place of `…`"), "{reason}");
+    // Through wrappers the analysis takes off, too.
+    let (d, reason) = run(&repo, "s1", "sudo -u me env A=1 git commit -m x").decision();
+    assert_eq!(
+        (d.as_str(), suggested(&reason)),
+        ("deny", "hookgate commit -m x")
+    );
+}
+
+#[test]
+fn amending_is_denied_with_a_new_commit_instead() {
+    let repo = repo();
+    let (d, reason) = run(&repo, "s1", "git commit --amend -m 'fix: z'").decision();
+    assert_eq!(d, "deny", "{reason}");
+    assert!(
+        reason.contains("shell-write/git-commit")
+            && reason.contains("rewrites a commit that other agents may already have built on"),
+        "{reason}"
+    );
+    assert_eq!(suggested(&reason), "hookgate commit -m 'fix: z'");
+    let (_, reason) = run(
+        &repo,
+        "s1",
+        "git add src/util.py && git commit --amend --no-edit",
+    )
+    .decision();
+    assert_eq!(suggested(&reason), "hookgate commit -m '…' src/util.py");
+}
+
+#[test]
+fn git_add_alone_is_a_warning_naming_hookgate_commit() {
+    let repo = repo();
+    let out = run(&repo, "s1", "git add src/util.py src/auth");
+    assert_eq!(out.decision().0, "", "a warning, not a block: {out:?}");
+    let context = out.context();
+    assert!(context.contains("shell-write/git-add"), "{out:?}");
+    assert!(
+        context.contains("`hookgate commit -m '…' src/util.py src/auth`")
+            && context.contains("another agent's commit may sweep them in"),
+        "{context}"
+    );
+    let context = run(&repo, "s1", "git add .").context();
+    assert!(
+        context.contains("`hookgate commit -m '…'`, which commits the files you changed"),
+        "{context}"
+    );
+}
+
+#[test]
+fn dry_runs_and_help_do_not_fire() {
+    let repo = repo();
+    for command in [
+        "git commit --dry-run",
+        "git commit --dry-run -am x",
+        "git commit -h",
+        "git add -n .",
+        "git add --dry-run src/util.py",
+        "git help commit",
+        "git log --grep 'git commit'",
+    ] {
+        let out = run(&repo, "s1", command);
+        assert_eq!(out.stdout, "", "{command}: {out:?}");
+    }
+}
+
+#[test]
+fn git_commit_and_git_add_are_configurable() {
+    let repo = repo();
+    repo.policy(
+        "version = 1\n[[validator]]\nname = \"shell-write\"\nconfig = { git_commit = \"allow\", git_add = \"allow\" }\n",
+    );
+    for command in [
+        "git add -A && git commit -m wip",
+        "git commit --amend --no-edit",
+        "git add src/util.py",
+    ] {
+        assert_eq!(run(&repo, "s1", command).stdout, "", "{command}");
+    }
+    // Rolled out at `warn`: the agent is told, the commit proceeds.
+    repo.policy(
+        "version = 1\n[[validator]]\nname = \"shell-write\"\nrules = { git-commit = \"warn\" }\n",
+    );
+    let out = run(&repo, "s1", "git commit -am wip");
+    assert_eq!(out.decision().0, "", "{out:?}");
+    assert!(
+        out.context().contains("shell-write/git-commit")
+            && out.context().contains("`hookgate commit -m wip`"),
+        "{out:?}"
+    );
+    // A key of shell-write on another validator is refused by name.
+    repo.policy(
+        "version = 1\n[[validator]]\nname = \"write-guard\"\nconfig = { git_commit = \"allow\" }\n",
+    );
+    let out = repo.run(&["policy", "check"], "");
+    assert_ne!(out.code, 0, "{out:?}");
+    assert!(
+        out.stderr
+            .contains("`git_commit` is a setting of shell-write"),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn git_hook_files_need_a_human() {
+    let repo = repo();
+    for f in [
+        ".husky/pre-commit",
+        ".githooks/pre-push",
+        ".git/hooks/pre-commit",
+    ] {
+        let p = repo.root.join(f);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, "#!/bin/sh\n").unwrap();
+    }
+    for command in [
+        "echo 'exit 0' > .husky/pre-commit",
+        "rm .githooks/pre-push",
+        "rm -rf .husky",
+        "chmod +x .githooks/pre-push",
+        "sed -i 's/rev: v1/rev: v2/' .pre-commit-config.yaml",
+        "cp /tmp/x lefthook.yml",
+        "echo '{}' > .lintstagedrc.json",
+    ] {
+        let (d, reason) = run(&repo, "s1", command).decision();
+        assert_eq!(d, "ask", "{command}: {reason}");
+        assert!(
+            reason.contains("write-guard/git-hooks"),
+            "{command}: {reason}"
+        );
+    }
+    // An Edit of a hook script asks the same way.
+    let edit = repo.run(
+        &["hook", "claude"],
+        &repo.claude_payload("s1", None, "Edit", ".husky/pre-commit"),
+    );
+    assert_eq!(edit.decision().0, "ask", "{edit:?}");
+    // git's own hooks are git's internals: blocked.
+    for command in [
+        "echo 'exit 0' > .git/hooks/pre-commit",
+        "chmod a-x .git/hooks/pre-commit",
+        "rm .git/hooks/pre-commit",
+    ] {
+        let (d, reason) = run(&repo, "s1", command).decision();
+        assert_eq!(d, "deny", "{command}: {reason}");
+        assert!(
+            reason.contains("write-guard/git-internals")
+                && reason.contains("shell-write/git-internals"),
+            "{command}: {reason}"
+        );
+    }
 }

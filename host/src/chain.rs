@@ -148,6 +148,28 @@ impl Verdict {
         }
     }
 
+    /// Turn every effective `deny` into a warning saying `why` (a person
+    /// running a git guard with `HOOKGATE_GUARD=warn`), and recompute the
+    /// decision. The audit log then records what really happened.
+    pub fn degrade_denies(&mut self, why: &str) {
+        let mut any = false;
+        for f in &mut self.findings {
+            if f.effective == Outcome::Deny {
+                f.effective = Outcome::Warn;
+                f.message = format!("{} [{why}]", f.message);
+                any = true;
+            }
+        }
+        if any {
+            self.decision = self
+                .findings
+                .iter()
+                .map(|f| f.effective)
+                .max()
+                .unwrap_or(Outcome::Allow);
+        }
+    }
+
     /// A verdict for a failure before any validator ran (bad payload, broken
     /// policy): one finding with the fail-mode outcome.
     pub fn failure(what: &str, on_error: Outcome, message: String) -> Verdict {

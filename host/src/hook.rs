@@ -35,6 +35,8 @@ pub struct HookOptions {
     /// The process exits right after this payload: skip tearing the wasm
     /// runtime down (unregistering types and code costs measurable time).
     pub one_shot: bool,
+    /// Denials become warnings (the git guards under `HOOKGATE_GUARD=warn`).
+    pub denies_warn: Option<String>,
 }
 
 /// Everything that happened for one payload.
@@ -336,6 +338,9 @@ pub fn handle(adapter: &dyn Adapter, input: &str, opts: &HookOptions) -> HookRes
             policy::file::AskFallback::Warn => Outcome::Warn,
             policy::file::AskFallback::Deny => Outcome::Deny,
         });
+    }
+    if let Some(why) = &opts.denies_warn {
+        verdict.degrade_denies(why);
     }
     if let Some(lease) = &lease {
         if let Ok(mut l) = lease.lock() {

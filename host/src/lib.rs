@@ -10,6 +10,7 @@ pub mod coordination;
 pub mod duration;
 pub mod enrich;
 pub mod event;
+pub mod git;
 pub mod hook;
 pub mod install;
 pub mod lease_view;

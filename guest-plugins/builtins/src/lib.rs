@@ -65,6 +65,10 @@ struct Config {
     hookgate_override: Option<Act>,
     #[serde(default)]
     agent_settings: Option<Act>,
+    #[serde(default)]
+    git_commit: Option<Act>,
+    #[serde(default)]
+    git_add: Option<Act>,
     /// shell-write: absolute paths outside the repository that may be written.
     #[serde(default)]
     outside_allowed: Option<Vec<String>>,
@@ -88,6 +92,8 @@ impl Config {
             hooks_path: self.hooks_path.unwrap_or(d.hooks_path),
             hookgate_override: self.hookgate_override.unwrap_or(d.hookgate_override),
             agent_settings: self.agent_settings.unwrap_or(d.agent_settings),
+            git_commit: self.git_commit.unwrap_or(d.git_commit),
+            git_add: self.git_add.unwrap_or(d.git_add),
             outside_allowed: self.outside_allowed.clone().unwrap_or(d.outside_allowed),
             agent_settings_paths: self
                 .agent_settings_paths
@@ -108,6 +114,8 @@ impl Config {
             ("hooks_path", self.hooks_path.is_some()),
             ("hookgate_override", self.hookgate_override.is_some()),
             ("agent_settings", self.agent_settings.is_some()),
+            ("git_commit", self.git_commit.is_some()),
+            ("git_add", self.git_add.is_some()),
             ("outside_allowed", self.outside_allowed.is_some()),
             ("agent_settings_paths", self.agent_settings_paths.is_some()),
             ("known_commands", self.known_commands.is_some()),

@@ -10,6 +10,9 @@
 //!   the decision, and only if the write is allowed.
 //! - Reads are never blocked, but reading a path another agent holds
 //!   exclusive adds a note that its content may change.
+//! - At a commit or a push (`hookgate git pre-commit` / `pre-push`), the
+//!   committed or pushed paths are checked the same way, and the message
+//!   speaks of publishing the holder's work in progress; nothing is leased.
 
 use hookgate_sdk::reservations::{self, Holder, Mode, Presence};
 use hookgate_sdk::{Event, Finding, Kind};
@@ -105,11 +108,73 @@ pub fn check(config: &Locks<'_>) -> Result<(), String> {
     Ok(())
 }
 
+/// What the event does with its paths, for the deny message.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Act {
+    Write,
+    Commit,
+    Push,
+}
+
+/// The first lines of the deny message: what is held, by whom, and why it
+/// matters for this kind of event.
+fn headline(act: Act, written: &[String], holders: &[Holder]) -> String {
+    if act == Act::Write {
+        return format!(
+            "{} reserved by another agent; do not write it now.",
+            if written.len() == 1 {
+                format!("`{}` is", written[0])
+            } else {
+                format!("{} paths here are", written.len())
+            }
+        );
+    }
+    // The paths the holders cover (each holder names one), else all of them.
+    let mut held: Vec<&str> = Vec::new();
+    for h in holders {
+        if let Some(e) = h.example.as_deref() {
+            if !held.contains(&e) {
+                held.push(e);
+            }
+        }
+    }
+    if held.is_empty() {
+        held = written.iter().map(String::as_str).collect();
+    }
+    let mut who: Vec<String> = Vec::new();
+    for h in holders {
+        let w = format!("{} ({})", h.agent_name, h.agent_id);
+        if !who.contains(&w) {
+            who.push(w);
+        }
+    }
+    let one = held.len() == 1;
+    let shown: Vec<String> = held.iter().take(5).map(|p| format!("`{p}`")).collect();
+    let more = match held.len().saturating_sub(5) {
+        0 => String::new(),
+        n => format!(" and {n} more"),
+    };
+    let it = if one { "it" } else { "them" };
+    let what = match act {
+        Act::Commit => format!("committing {it} now would publish their work in progress"),
+        _ => format!("pushing commits that change {it} now would publish {it} while they are still working on {it}"),
+    };
+    format!(
+        "{}{more} {} reserved by {}; {what}.",
+        shown.join(", "),
+        if one { "is" } else { "are" },
+        who.join(" and "),
+    )
+}
+
 /// Judge one event.
 pub fn validate(event: &Event, config: &Locks<'_>) -> Result<Vec<Finding>, String> {
-    if !matches!(event.kind, Kind::PreTool | Kind::PreCommit) {
-        return Ok(Vec::new());
-    }
+    let act = match event.kind {
+        Kind::PreTool => Act::Write,
+        Kind::PreCommit => Act::Commit,
+        Kind::PrePush => Act::Push,
+        _ => return Ok(Vec::new()),
+    };
     let mut findings = Vec::new();
     let written: Vec<String> = event.written_paths().map(str::to_string).collect();
     if !written.is_empty() {
@@ -118,26 +183,20 @@ pub fn validate(event: &Event, config: &Locks<'_>) -> Result<Vec<Finding>, Strin
             // Reservations cover the repository; paths outside it (absolute)
             // are not leased, nor are a shell command's patterns (`rm
             // *.log` would lease every log file for the next quarter hour).
+            // A commit or a push changes no file: nothing to lease.
             let inside: Vec<String> = written
                 .iter()
                 .filter(|p| !p.starts_with('/') && !event.is_pattern(p))
                 .cloned()
                 .collect();
-            if config.auto_reserve && !inside.is_empty() {
+            if config.auto_reserve && act == Act::Write && !inside.is_empty() {
                 let ttl = seconds(config.auto_reserve_ttl).unwrap_or(900);
                 let what = event.tool.as_deref().unwrap_or("write");
                 reservations::claim(&inside, ttl, &format!("auto: {what}"))?;
             }
         } else {
             let now = reservations::now_ms();
-            let mut lines = vec![format!(
-                "{} reserved by another agent; do not write it now.",
-                if written.len() == 1 {
-                    format!("`{}` is", written[0])
-                } else {
-                    format!("{} paths here are", written.len())
-                }
-            )];
+            let mut lines = vec![headline(act, &written, &holders)];
             for h in &holders {
                 lines.push(format!("- {}", describe(h, now)));
             }
@@ -150,11 +209,21 @@ pub fn validate(event: &Event, config: &Locks<'_>) -> Result<Vec<Finding>, Strin
                     )
                 })
                 .collect();
-            lines.push(format!(
-                "Next: work on other files; or ask the holder to hand it over with {} (you get it the moment they release); or queue with `hookgate reserve {} --wait 10m` (a holder that goes away stops blocking); `hookgate locks` shows all reservations.",
-                asks.join(" and "),
-                written.join(" ")
-            ));
+            lines.push(match act {
+                Act::Write => format!(
+                    "Next: work on other files; or ask the holder to hand it over with {} (you get it the moment they release); or queue with `hookgate reserve {} --wait 10m` (a holder that goes away stops blocking); `hookgate locks` shows all reservations.",
+                    asks.join(" and "),
+                    written.join(" ")
+                ),
+                Act::Commit => format!(
+                    "Next: commit your other files without it (`hookgate commit -m '…' PATH…` names what to commit); or ask the holder to hand it over with {}, then commit it; `hookgate locks` shows all reservations.",
+                    asks.join(" and ")
+                ),
+                Act::Push => format!(
+                    "Next: push once the holder has released it (ask with {}); `hookgate locks` shows all reservations.",
+                    asks.join(" and ")
+                ),
+            });
             findings.push(
                 Finding::deny("held", lines.join("\n"))
                     .with_paths(written.clone())
@@ -216,5 +285,45 @@ mod tests {
         assert_eq!(seconds("2d"), None);
         assert_eq!(span(90_000), "1m");
         assert_eq!(span(3_720_000), "1h02m");
+    }
+
+    fn holder(name: &str, id: &str, example: &str) -> Holder {
+        Holder {
+            reservation: "r1".into(),
+            agent_id: id.into(),
+            agent_name: name.into(),
+            patterns: vec!["src/**".into()],
+            mode: Mode::Exclusive,
+            reason: String::new(),
+            since_ms: 0,
+            expires_ms: 0,
+            presence: Presence::Active,
+            auto: false,
+            example: Some(example.into()),
+        }
+    }
+
+    #[test]
+    fn headlines_speak_of_what_the_event_does() {
+        let written = vec!["src/a.rs".to_string(), "README.md".to_string()];
+        let a = holder("AmberFox", "agent-a", "src/a.rs");
+        assert_eq!(
+            headline(Act::Commit, &written, std::slice::from_ref(&a)),
+            "`src/a.rs` is reserved by AmberFox (agent-a); committing it now would publish their work in progress."
+        );
+        assert_eq!(
+            headline(Act::Push, &written, std::slice::from_ref(&a)),
+            "`src/a.rs` is reserved by AmberFox (agent-a); pushing commits that change it now would publish it while they are still working on it."
+        );
+        let b = holder("BlueRiver", "agent-b", "src/b.rs");
+        assert_eq!(
+            headline(Act::Commit, &written, &[a.clone(), b, a.clone()]),
+            "`src/a.rs`, `src/b.rs` are reserved by AmberFox (agent-a) and BlueRiver (agent-b); committing them now would publish their work in progress."
+        );
+        // Tool writes keep their wording.
+        assert_eq!(
+            headline(Act::Write, &written[..1], &[a]),
+            "`src/a.rs` is reserved by another agent; do not write it now."
+        );
     }
 }

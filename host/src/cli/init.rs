@@ -4,12 +4,19 @@
 //! directory), idempotently; show the diff with `--dry-run`; take the
 //! entries out again. With the hooks, hookgate's MCP server (`hookgate mcp`)
 //! is registered in each platform's project MCP configuration (not with
-//! `--no-mcp`; see [`hookgate::install::mcp`] for which platforms have one).
+//! `--no-mcp`; see [`hookgate::install::mcp`] for which platforms have one),
+//! and git's `pre-commit` and `pre-push` hooks run `hookgate git …` (not
+//! with `--no-git-hooks`; see [`hookgate::install::git_hooks`]).
+//!
+//! `git` may be named with `--platform` like an agent platform: `init
+//! --platform git` installs the git hooks (and the policy) only; `uninstall`
+//! removes the git hooks when no platform is named or `git` is among them.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
+use hookgate::install::git_hooks::{self, Step};
 use hookgate::install::{self, mcp, Change, Wiring};
 use hookgate::paths;
 use hookgate::policy::DEFAULT_POLICY;
@@ -74,6 +81,50 @@ pub fn targets(
     Ok((root, wirings))
 }
 
+/// `--platform git`: git's hooks, not an agent platform.
+const GIT: &str = "git";
+
+/// Is `git` named, and the agent platforms named.
+fn split_git(platforms: &[String]) -> (bool, Vec<String>) {
+    (
+        platforms.iter().any(|p| p == GIT),
+        platforms.iter().filter(|p| *p != GIT).cloned().collect(),
+    )
+}
+
+/// Show (`--dry-run`) or apply the git hooks' steps, in order; were there any?
+fn show_or_apply_steps(steps: &[Step], root: &Path, dry_run: bool) -> anyhow::Result<bool> {
+    let shown = |p: &Path| p.strip_prefix(root).unwrap_or(p).display().to_string();
+    for s in steps {
+        if dry_run {
+            match s {
+                Step::Write { path, old, new, .. } => print!(
+                    "{}",
+                    diff(Path::new(&shown(path)), old.as_deref().unwrap_or(""), new)
+                ),
+                Step::Remove { path, old } => print!("{}", diff(Path::new(&shown(path)), old, "")),
+                Step::Rename { from, to } => println!(
+                    "diff --git a/{0} b/{1}\nrename from {0}\nrename to {1}",
+                    shown(from),
+                    shown(to)
+                ),
+            }
+            continue;
+        }
+        s.apply()
+            .with_context(|| format!("writing {}", s.path().display()))?;
+        match s {
+            Step::Write {
+                path, old: None, ..
+            } => println!("wrote {}", shown(path)),
+            Step::Write { path, .. } => println!("updated {}", shown(path)),
+            Step::Remove { path, .. } => println!("removed {}", shown(path)),
+            Step::Rename { from, to } => println!("moved {} to {}", shown(from), shown(to)),
+        }
+    }
+    Ok(!steps.is_empty())
+}
+
 fn show_or_apply(changes: &[Change], root: &Path, dry_run: bool) -> anyhow::Result<bool> {
     let mut any = false;
     for c in changes.iter().filter(|c| c.is_change()) {
@@ -108,8 +159,13 @@ pub fn run(
     dir: Option<PathBuf>,
     platforms: &[String],
     with_mcp: bool,
+    with_git_hooks: bool,
 ) -> anyhow::Result<ExitCode> {
-    let (root, wirings) = targets(dir, platforms)?;
+    let (git_named, agents) = split_git(platforms);
+    let (root, mut wirings) = targets(dir, &agents)?;
+    if git_named && agents.is_empty() {
+        wirings.clear();
+    }
     let bin = bin.unwrap_or_else(default_bin);
     let policy_path = root.join(".hookgate").join("policy.toml");
     let mut changes = Vec::new();
@@ -148,19 +204,43 @@ pub fn run(
             )),
         }
     }
+    // git's pre-commit and pre-push, computed before anything is written.
+    let git_plan = if with_git_hooks {
+        Some(
+            git_hooks::install(&root, &bin)
+                .context("installing the git hooks (skip them with --no-git-hooks)")?,
+        )
+    } else {
+        None
+    };
     let any = show_or_apply(&changes, &root, dry_run)?;
-    if !any {
+    let any_git = match &git_plan {
+        Some(p) => show_or_apply_steps(&p.steps, &root, dry_run)?,
+        None => false,
+    };
+    if !any && !any_git {
         println!("nothing to change");
     }
     for t in &taken {
         println!("mcp: {t}");
     }
+    for n in git_plan.iter().flat_map(|p| &p.notes) {
+        println!("git: {n}");
+    }
     if !dry_run {
         let names: Vec<&str> = wirings.iter().map(|w| w.platform).collect();
-        println!(
-            "wired {} (hooks run `{bin} hook <platform>`); `hookgate doctor` checks them, `hookgate policy check` warms the compiled-code cache",
-            names.join(", ")
-        );
+        if !names.is_empty() {
+            println!(
+                "wired {} (hooks run `{bin} hook <platform>`); `hookgate doctor` checks them, `hookgate policy check` warms the compiled-code cache",
+                names.join(", ")
+            );
+        }
+        if let Some(dir) = git_plan.as_ref().and_then(|p| p.hooks_dir.as_ref()) {
+            println!(
+                "git: pre-commit and pre-push in {} run `{bin} git pre-commit` and `{bin} git pre-push` (`git commit --no-verify` skips them)",
+                dir.strip_prefix(&root).unwrap_or(dir).display()
+            );
+        }
         if names.contains(&"codex") {
             println!("codex: open `codex` here and trust the hooks under /hooks; untrusted hooks stay silent");
         }
@@ -191,12 +271,15 @@ pub fn uninstall(
     dir: Option<PathBuf>,
     platforms: &[String],
 ) -> anyhow::Result<ExitCode> {
-    let (root, _) = targets(dir.clone(), platforms)?;
-    // With no platform named: every platform, wired or not.
+    let (git_named, agents) = split_git(platforms);
+    let (root, _) = targets(dir.clone(), &agents)?;
+    // With no platform named: every platform, wired or not, and git.
     let wirings: Vec<&'static Wiring> = if platforms.is_empty() {
         install::PLATFORMS.iter().collect()
+    } else if agents.is_empty() {
+        Vec::new()
     } else {
-        targets(dir, platforms)?.1
+        targets(dir, &agents)?.1
     };
     let mut changes = Vec::new();
     for w in &wirings {
@@ -209,7 +292,26 @@ pub fn uninstall(
                 .with_context(|| format!("removing the MCP server for {}", w.platform))?;
         }
     }
-    if !show_or_apply(&changes, &root, dry_run)? {
+    let git_plan = if platforms.is_empty() || git_named {
+        Some(git_hooks::uninstall(&root).context("removing the git hooks")?)
+    } else {
+        None
+    };
+    let any = show_or_apply(&changes, &root, dry_run)?;
+    let any_git = match &git_plan {
+        Some(p) => show_or_apply_steps(&p.steps, &root, dry_run)?,
+        None => false,
+    };
+    // Not a git work tree: say so only when git was named.
+    for p in git_plan
+        .iter()
+        .filter(|p| p.hooks_dir.is_some() || git_named)
+    {
+        for n in &p.notes {
+            println!("git: {n}");
+        }
+    }
+    if !any && !any_git {
         println!("nothing to remove");
     } else if !dry_run {
         println!(

@@ -2,10 +2,12 @@
 //! one line on stderr; `hook` always answers validly and exits 0.
 
 mod agents;
+mod commit;
 mod demo;
 mod doctor;
 mod effects;
 mod explain;
+mod git;
 mod hook;
 mod init;
 mod mcp;
@@ -290,6 +292,9 @@ enum Command {
         /// Do not register hookgate's MCP server (`hookgate mcp`) in the platforms' MCP configuration.
         #[arg(long)]
         no_mcp: bool,
+        /// Do not install git's pre-commit and pre-push hooks (`hookgate git …`).
+        #[arg(long)]
+        no_git_hooks: bool,
     },
     /// Take hookgate's hook entries out of the platforms' configuration.
     Uninstall {
@@ -311,6 +316,25 @@ enum Command {
         /// Platforms (repeatable; default: every platform with a configuration file).
         #[arg(long = "platform")]
         platforms: Vec<String>,
+    },
+    /// Commit your own changes through a private index, under the repository's commit lock.
+    Commit {
+        /// The message (repeatable: each is a paragraph).
+        #[arg(short = 'm', long = "message")]
+        message: Vec<String>,
+        /// Read the message from FILE (`-`: stdin).
+        #[arg(short = 'F', long = "file")]
+        file: Option<PathBuf>,
+        /// Show what would be committed and why each change is (or is not) yours; commit nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Files or directories (default: the changes that are yours: written by you, or reserved by you).
+        paths: Vec<String>,
+    },
+    /// git's hooks, as `hookgate init` installs them: pre-commit and pre-push guards.
+    Git {
+        #[command(subcommand)]
+        hook: git::GitHook,
     },
     /// Serve the coordination tools over MCP on stdin/stdout (for the agent platform to spawn).
     Mcp,
@@ -391,7 +415,16 @@ pub fn main() -> ExitCode {
             ref dir,
             ref platforms,
             no_mcp,
-        } => init::run(&cli, dry_run, bin.clone(), dir.clone(), platforms, !no_mcp),
+            no_git_hooks,
+        } => init::run(
+            &cli,
+            dry_run,
+            bin.clone(),
+            dir.clone(),
+            platforms,
+            !no_mcp,
+            !no_git_hooks,
+        ),
         Command::Uninstall {
             dry_run,
             ref dir,
@@ -404,6 +437,22 @@ pub fn main() -> ExitCode {
         Command::Demo { keep } => demo::run(keep),
         Command::Task { ref command } => task::run(&cli, command, json),
         Command::Mcp => mcp::run(&cli),
+        Command::Commit {
+            ref message,
+            ref file,
+            dry_run,
+            ref paths,
+        } => commit::run(
+            &cli,
+            &commit::Args {
+                messages: message,
+                file: file.as_deref(),
+                dry_run,
+                paths,
+            },
+            json,
+        ),
+        Command::Git { ref hook } => git::run(&cli, hook),
         Command::Effects {
             ref cwd,
             look,
@@ -535,6 +584,7 @@ impl Cli {
             agent: self.agent.clone(),
             audit,
             one_shot: true,
+            denies_warn: None,
         }
     }
 }

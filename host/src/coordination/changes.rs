@@ -467,6 +467,73 @@ pub fn on_event(
     out
 }
 
+/// What a commit does to the store, in one transaction: release `release`
+/// (the committer's reservations the policy lets go), tell the holders of
+/// overlapping shared or intent reservations and the agents that read or
+/// wrote the committed `paths` within the read window that `who` committed
+/// them (`how`: `hookgate commit 1a2b3c4`). Returns (released, agents told).
+#[allow(clippy::too_many_arguments)]
+pub fn committed(
+    store: &mut crate::store::Store,
+    db: &Path,
+    who: &Agent,
+    paths: &[String],
+    release: &[i64],
+    how: &str,
+    settings: &crate::policy::CoordinationSettings,
+    ctx: &Context,
+    now: i64,
+) -> Result<(Vec<reservations::Released>, Vec<String>), messages::MessageError> {
+    let mut readers: Audience = Vec::new();
+    if settings.notify_changes && !paths.is_empty() {
+        let mut t = Touches::lock(db)?;
+        for (path, lines) in t.of(paths)? {
+            let mut seen: Vec<&str> = Vec::new();
+            for line in lines.iter().filter(|l| l.2 != 'n' && l.1 != who.id) {
+                if line.0 >= now - settings.read_window_ms && !seen.contains(&line.1.as_str()) {
+                    seen.push(&line.1);
+                    add(
+                        &mut readers,
+                        line.1.clone(),
+                        &path,
+                        "you read or wrote it recently".into(),
+                    );
+                }
+            }
+        }
+    }
+    store.write_leases(|tx| {
+        let released = if release.is_empty() {
+            Vec::new()
+        } else {
+            reservations::release_selected(
+                tx,
+                &who.id,
+                &reservations::Selector::Ids(release.to_vec()),
+                now,
+            )
+            .map_err(|e| match e {
+                reservations::ReserveError::Store(s) => messages::MessageError::Store(s),
+                other => messages::MessageError::Store(StoreError::Io {
+                    path: Default::default(),
+                    source: std::io::Error::other(other.to_string()),
+                }),
+            })?
+        };
+        let mut told = Vec::new();
+        if settings.notify_changes && !paths.is_empty() {
+            let mut patterns: Vec<String> =
+                paths.iter().map(|p| hookgate_glob::escape(p)).collect();
+            patterns.sort();
+            patterns.dedup();
+            told = changed(tx, who, &patterns, Change::Committed, how, ctx, now)?;
+            readers.retain(|(a, _, _)| !told.contains(a));
+            told.extend(tell(tx, who, readers, Change::Committed, how, now)?);
+        }
+        Ok((released, told))
+    })
+}
+
 /// Release `who`'s reservations selected by `sel` and, in the same
 /// transaction, tell the holders of overlapping shared or intent
 /// reservations (when `[coordination] notify_changes` is on). What the CLI's

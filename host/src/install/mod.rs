@@ -9,6 +9,7 @@
 
 pub mod doctor;
 mod edit;
+pub mod git_hooks;
 pub mod mcp;
 
 use std::path::{Path, PathBuf};

@@ -8,6 +8,7 @@ pub mod cline;
 pub mod copilot;
 pub mod cursor;
 pub mod gemini;
+pub mod git;
 pub mod json;
 pub mod patch;
 pub mod sniff;

@@ -40,6 +40,8 @@ pub struct PolicyFile {
     pub tasks: Option<TasksFile>,
     /// Messages, negotiated release and change notifications.
     pub coordination: Option<CoordinationFile>,
+    /// `hookgate commit` and the git guards.
+    pub git: Option<GitFile>,
     /// Validators, in the order they run.
     #[serde(default)]
     pub validator: Vec<ValidatorFile>,
@@ -138,6 +140,36 @@ pub struct CoordinationFile {
     /// Warn an agent that writes a file another agent changed after it
     /// last read it (default true).
     pub stale_read_warning: Option<bool>,
+}
+
+/// What `hookgate commit` does with the committer's reservations on the
+/// committed paths.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ReleaseOnCommit {
+    /// Release the leases writes took automatically (`auto_reserve`) on
+    /// committed paths; keep reservations taken on purpose.
+    #[default]
+    Auto,
+    /// Release every reservation of the committer that covers a committed
+    /// path.
+    All,
+    /// Keep them all.
+    None,
+}
+
+/// `[git]`: `hookgate commit` and the git guards.
+#[derive(Debug, Clone, Deserialize, JsonSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct GitFile {
+    /// How long `hookgate commit` waits for the repository's commit lock
+    /// (default `2m`).
+    #[schemars(with = "Option<String>")]
+    pub lock_timeout: Option<Spanned<String>>,
+    /// After a commit: `auto` releases the automatic leases on committed
+    /// paths, `all` every reservation of the committer covering one, `none`
+    /// keeps them (default `auto`).
+    pub release_on_commit: Option<ReleaseOnCommit>,
 }
 
 /// `[tasks]`: the task board.

@@ -315,6 +315,24 @@ impl CoordinationSettings {
     }
 }
 
+/// `[git]`, checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GitSettings {
+    /// How long `hookgate commit` waits for the commit lock, ms.
+    pub lock_timeout_ms: i64,
+    /// What a commit does with the committer's reservations.
+    pub release_on_commit: file::ReleaseOnCommit,
+}
+
+impl Default for GitSettings {
+    fn default() -> Self {
+        GitSettings {
+            lock_timeout_ms: 2 * 60_000,
+            release_on_commit: file::ReleaseOnCommit::Auto,
+        }
+    }
+}
+
 /// `[tasks]`, checked: the task board.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskSettings {
@@ -362,6 +380,9 @@ pub struct Policy {
     pub tasks: TaskSettings,
     /// `[coordination]`.
     pub coordination: CoordinationSettings,
+    /// `[git]`.
+    #[serde(default)]
+    pub git: GitSettings,
     /// Validators in order.
     pub validators: Vec<ValidatorSpec>,
     /// The layers that made it.
@@ -484,6 +505,9 @@ pub fn parse_layer(layer: &Layer) -> Result<PolicyFile, Vec<Diagnostic>> {
     }
     if let Some(t) = &file.tasks {
         dur(&t.reserve_ttl, "reserve_ttl");
+    }
+    if let Some(g) = &file.git {
+        dur(&g.lock_timeout, "lock_timeout");
     }
     if let Some(c) = &file.coordination {
         dur(&c.request_timeout, "request_timeout");
@@ -688,6 +712,7 @@ pub fn load(layers: &[Layer]) -> Result<Policy, PolicyError> {
     let mut presence = PresenceSettings::default();
     let mut tasks = TaskSettings::default();
     let mut coordination = CoordinationSettings::default();
+    let mut git = GitSettings::default();
     let ms = |s: &toml::Spanned<String>| {
         crate::duration::parse(s.get_ref()).map_or(0, |d| d.as_millis() as i64)
     };
@@ -733,6 +758,12 @@ pub fn load(layers: &[Layer]) -> Result<Policy, PolicyError> {
             coordination.stale_read_warning = c
                 .stale_read_warning
                 .unwrap_or(coordination.stale_read_warning);
+        }
+        if let Some(g) = &f.git {
+            if let Some(v) = &g.lock_timeout {
+                git.lock_timeout_ms = ms(v);
+            }
+            git.release_on_commit = g.release_on_commit.unwrap_or(git.release_on_commit);
         }
         if let Some(t) = &f.tasks {
             tasks.reserve_files = t.reserve_files.unwrap_or(tasks.reserve_files);
@@ -912,6 +943,7 @@ pub fn load(layers: &[Layer]) -> Result<Policy, PolicyError> {
         presence,
         tasks,
         coordination,
+        git,
         validators,
         sources: layers.iter().map(|l| l.source.clone()).collect(),
     })
