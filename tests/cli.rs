@@ -164,6 +164,9 @@ fn demo_plays_the_scene() {
         "allowed with a warning",
         "monitor-stage finding",
         "lockfiles",
+        "Commit with `hookgate commit -m 'bump X'`",
+        "Hookgate-Agent: demo-session-a",
+        "A  docs/guide.md",
     ] {
         assert!(text.contains(want), "missing {want}: {text}");
     }

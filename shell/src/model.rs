@@ -72,6 +72,9 @@ pub const TABLE: &[Row] = &[
             "printenv", "tput", "clear", "nproc", "free", "uptime", ":", "hash", "trap", "shopt",
             "getopts", "let", "bg", "fg", "umask", "ulimit", "tr", "sync", "cal", "bc", "dc",
             "factor",
+            // hookgate's own commands change only its store and, through
+            // `hookgate commit`, git's objects and refs — under its own rules.
+            "hookgate",
         ],
         Shape::ReadOnly,
         &[],
@@ -783,7 +786,16 @@ pub(crate) fn apply(name: &str, args: &[Arg], sh: &mut Shell<'_>, fx: &mut Effec
             },
         },
         Shape::Attr => {
-            let files: Vec<&&Arg> = if p.opts.iter().any(|(o, _)| o == "--reference") {
+            // `chmod -x f`: a mode that starts with `-` parses as an option,
+            // so every positional argument is a file.
+            let dash_mode = name == "chmod"
+                && p.opts.iter().any(|(o, _)| {
+                    o.len() > 1
+                        && o.starts_with('-')
+                        && !o.starts_with("--")
+                        && o[1..].chars().all(|c| "rwxXst".contains(c))
+                });
+            let files: Vec<&&Arg> = if dash_mode || p.opts.iter().any(|(o, _)| o == "--reference") {
                 p.pos.iter().collect()
             } else {
                 p.pos.iter().skip(1).collect()

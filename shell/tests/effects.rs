@@ -172,6 +172,10 @@ fn file_tools() {
         "chmod +x run.sh; chown -R u:g data",
         &["/r/run.sh", "/r/data"],
     );
+    // A mode that starts with `-` is not an option: the hook file is written.
+    writes("chmod -x .git/hooks/pre-commit", &["/r/.git/hooks/pre-commit"]);
+    writes("chmod -wx a b", &["/r/a", "/r/b"]);
+    writes("chmod -R 755 dir", &["/r/dir"]);
     writes("truncate -s 0 big.log", &["/r/big.log"]);
     writes("touch -r ref.txt a", &["/r/a"]);
     reads("touch -r ref.txt a", &["/r/ref.txt"]);

@@ -156,17 +156,105 @@ fn coordination(
     Ok(())
 }
 
+/// Run git in the scratch repository; its stdout.
+fn git(root: &Path, args: &[&str]) -> anyhow::Result<String> {
+    let out = std::process::Command::new("git")
+        .args(args)
+        .current_dir(root)
+        .env_remove("GIT_INDEX_FILE")
+        .output()
+        .context("running git")?;
+    anyhow::ensure!(
+        out.status.success(),
+        "git {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr).trim()
+    );
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Commits: B has staged its docs in the shared index; A's plain `git
+/// commit -a` is answered with the `hookgate commit` to run, which commits
+/// A's file alone and leaves B's staged work where it was.
+fn commits(root: &Path, opts: &HookOptions) -> anyhow::Result<()> {
+    for (k, v) in [
+        ("user.name", "hookgate demo"),
+        ("user.email", "demo@hookgate.invalid"),
+        ("commit.gpgsign", "false"),
+        ("core.hooksPath", ".git/no-hooks"),
+    ] {
+        git(root, &["config", k, v])?;
+    }
+    std::fs::write(root.join("src/lib.rs"), "pub const X: u8 = 2;\n")?;
+    std::fs::write(root.join("docs/guide.md"), "# Guide\n")?;
+    git(root, &["add", "docs/guide.md"])?;
+    println!(
+        "\nCommits: {} has staged docs/guide.md in git's one shared index; {} changed src/lib.rs.",
+        readable_name("demo-session-b"),
+        readable_name("demo-session-a")
+    );
+    let payload = json!({
+        "session_id": "demo-session-a",
+        "transcript_path": "/tmp/demo-session-a.jsonl",
+        "cwd": root.display().to_string(),
+        "permission_mode": "default",
+        "hook_event_name": "PreToolUse",
+        "tool_name": "Bash",
+        "tool_input": {"command": "git commit -am 'bump X'"},
+        "tool_use_id": "toolu_demo_commit",
+    });
+    let r = handle(&CLAUDE, &payload.to_string(), opts);
+    let d = r.verdict.to_decision();
+    println!(
+        "[12] {} runs `git commit -am 'bump X'`, which would sweep B's docs into A's commit.\n    BLOCKED. Claude is told: {}",
+        readable_name("demo-session-a"),
+        d.deny.join(" | ")
+    );
+    let repo = hookgate::git::Repo::discover(root)?;
+    let a = hookgate::event::Agent::from_session("demo-session-a", None, None);
+    let done = hookgate::git::commit::commit(
+        &repo,
+        &hookgate::git::commit::Request {
+            message: "bump X".into(),
+            paths: vec!["src/lib.rs".into()],
+            agent: &a,
+            lock_timeout: std::time::Duration::from_secs(30),
+        },
+    )?;
+    let files: Vec<String> = done
+        .changes
+        .iter()
+        .map(|c| format!("{} {}", c.status, c.path))
+        .collect();
+    println!(
+        "[13] {} runs `hookgate commit -m 'bump X' src/lib.rs`: commit {} on {} of `{}` alone (a private index, the commit lock, update-ref old→new), trailer `Hookgate-Agent: {}`.",
+        readable_name("demo-session-a"),
+        &done.oid[..done.oid.len().min(10)],
+        done.branch,
+        files.join(", "),
+        a.id
+    );
+    println!(
+        "    `git status --short` afterwards — B's staged work is still staged, A's file is clean:\n{}",
+        indent(git(root, &["status", "--short", "--", "src/lib.rs", "docs/guide.md"])?.trim_end())
+    );
+    Ok(())
+}
+
 pub fn run(keep: bool) -> anyhow::Result<ExitCode> {
     let dir = tempfile::Builder::new()
         .prefix("hookgate-demo-")
         .tempdir()
         .context("creating a scratch directory")?;
     let root = dir.path().canonicalize()?;
-    let git = std::process::Command::new("git")
-        .args(["init", "-q"])
-        .arg(&root)
-        .status();
-    if !matches!(git, Ok(s) if s.success()) {
+    let real_git = matches!(
+        std::process::Command::new("git")
+            .args(["init", "-q"])
+            .arg(&root)
+            .status(),
+        Ok(s) if s.success()
+    );
+    if !real_git {
         std::fs::create_dir_all(root.join(".git"))?;
     }
     for (f, body) in [
@@ -299,6 +387,9 @@ pub fn run(keep: bool) -> anyhow::Result<ExitCode> {
         println!("\nThe lock-file edit passed silently; only the report shows it would have been denied.");
     }
     coordination(&root, &store_file, &opts, &rctx)?;
+    if real_git {
+        commits(&root, &opts)?;
+    }
     if keep {
         let kept = dir.keep();
         println!("scratch repository kept at {}", kept.display());
