@@ -707,3 +707,36 @@ fn linked_worktrees_share_the_store_and_the_lock() {
     .unwrap());
     assert_eq!(st.stdout.trim(), "");
 }
+
+#[test]
+fn a_commit_killed_after_moving_the_branch_has_its_shared_index_refresh_finished() {
+    let g = Git::with_commit();
+    let base_blob = g.ok(&["rev-parse", "HEAD:src/lib.rs"]).trim().to_string();
+    g.write("src/lib.rs", "new\n");
+    let o = g.hg(Some("agent-a"), &["commit", "-m", "a", "src/lib.rs"]);
+    assert_eq!(o.code, 0, "{o:?}");
+    let landed = g.ok(&["rev-parse", "HEAD"]).trim().to_string();
+    // The state a process killed between update-ref and the refresh leaves:
+    // the branch has the commit, the shared index the old blob, and the
+    // lock file the dead holder's record of what was left to do.
+    g.ok(&[
+        "update-index",
+        "--cacheinfo",
+        &format!("100644,{base_blob},src/lib.rs"),
+    ]);
+    assert!(g.ok(&["status", "--porcelain"]).contains("src/lib.rs"));
+    let mut dead = Command::new("true").spawn().unwrap();
+    let pid = dead.id();
+    dead.wait().unwrap();
+    let record = serde_json::json!({
+        "pid": pid, "process_started_ms": null, "agent": "agent-a", "acquired_ms": 1,
+        "refresh": {"commit": landed, "paths": ["src/lib.rs"]},
+    });
+    std::fs::write(g.root.join(".git/hookgate/commit.lock"), record.to_string()).unwrap();
+    g.write("b.txt", "b\n");
+    let o = g.hg(Some("agent-b"), &["commit", "-m", "b", "b.txt"]);
+    assert_eq!(o.code, 0, "{o:?}");
+    assert!(o.stderr.contains("interrupted"), "{o:?}");
+    assert!(o.stderr.contains("shared index now matches"), "{o:?}");
+    assert_eq!(g.ok(&["status", "--porcelain"]).trim(), "");
+}

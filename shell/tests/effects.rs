@@ -173,7 +173,10 @@ fn file_tools() {
         &["/r/run.sh", "/r/data"],
     );
     // A mode that starts with `-` is not an option: the hook file is written.
-    writes("chmod -x .git/hooks/pre-commit", &["/r/.git/hooks/pre-commit"]);
+    writes(
+        "chmod -x .git/hooks/pre-commit",
+        &["/r/.git/hooks/pre-commit"],
+    );
     writes("chmod -wx a b", &["/r/a", "/r/b"]);
     writes("chmod -R 755 dir", &["/r/dir"]);
     writes("truncate -s 0 big.log", &["/r/big.log"]);

@@ -38,7 +38,11 @@ pub fn staged(repo: &Repo, index_env: Option<&Path>) -> Result<Carried, GitError
             repo.root.join(p)
         }
     });
-    let head = repo.head()?;
+    let head = match repo.run(&["rev-parse", "-q", "--verify", "HEAD^{commit}"], None) {
+        Ok(out) => Some(String::from_utf8_lossy(&out).trim().to_string()),
+        Err(GitError::Failed { .. }) => None,
+        Err(e) => return Err(e),
+    };
     let mut args = vec![
         "diff-index",
         "--cached",
@@ -47,7 +51,7 @@ pub fn staged(repo: &Repo, index_env: Option<&Path>) -> Result<Carried, GitError
         "--no-renames",
     ];
     let empty;
-    let base = match head.oid.as_deref() {
+    let base = match head.as_deref() {
         Some(h) => h,
         None => {
             empty = repo.text(&["hash-object", "-t", "tree", "/dev/null"], None)?;
