@@ -740,3 +740,28 @@ fn a_commit_killed_after_moving_the_branch_has_its_shared_index_refresh_finished
     assert!(o.stderr.contains("shared index now matches"), "{o:?}");
     assert_eq!(g.ok(&["status", "--porcelain"]).trim(), "");
 }
+
+#[test]
+fn doctor_says_whether_the_git_guards_are_installed() {
+    let g = Git::with_commit();
+    let o = g.hg(None, &["doctor"]);
+    assert_eq!(o.code, 1, "{o:?}");
+    assert!(
+        o.stdout
+            .contains("pre-commit does not run hookgate's guard"),
+        "{o:?}"
+    );
+    assert!(o.stdout.contains("hookgate init --platform git"), "{o:?}");
+    let i = g.hg(None, &["init", "--platform", "git", "--bin", BIN]);
+    assert_eq!(i.code, 0, "{i:?}");
+    let o = g.hg(None, &["doctor", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&o.stdout).unwrap();
+    let git: Vec<&serde_json::Value> = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["platform"] == "git")
+        .collect();
+    assert_eq!(git.len(), 2, "{v}");
+    assert!(git.iter().all(|c| c["ok"] == true), "{v}");
+}

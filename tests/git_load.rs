@@ -582,20 +582,39 @@ impl Counts {
     }
 }
 
+/// A failure line with what varies folded: object names become `<oid>`,
+/// other digit runs `#`.
 fn fold_digits(s: &str) -> String {
     let mut out = String::new();
-    let mut last_digit = false;
-    for c in s.chars() {
-        if c.is_ascii_digit() || (last_digit && c.is_ascii_hexdigit()) {
-            if !last_digit {
-                out.push('#');
-            }
-            last_digit = true;
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        if word.len() >= 7 && word.chars().all(|c| c.is_ascii_hexdigit()) {
+            out.push_str("<oid>");
         } else {
+            let mut digit = false;
+            for c in word.chars() {
+                if c.is_ascii_digit() {
+                    if !digit {
+                        out.push('#');
+                    }
+                    digit = true;
+                } else {
+                    out.push(c);
+                    digit = false;
+                }
+            }
+        }
+        word.clear();
+    };
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
             out.push(c);
-            last_digit = false;
         }
     }
+    flush(&mut word, &mut out);
     out
 }
 
@@ -681,7 +700,10 @@ fn run_phase(phase: Phase, secs: u64) -> Counts {
                     .or_else(|| text.lines().find(|l| !l.trim().is_empty()))
                     .unwrap_or("(no output)");
                 *c.failures
-                    .entry(format!("{kind:?}: {}", fold_digits(why.trim())))
+                    .entry(format!(
+                        "{kind:?}: {}",
+                        fold_digits(&why.trim().replace(&*root.to_string_lossy(), "<repo>"))
+                    ))
                     .or_default() += 1;
                 if *kind == Fail::Other || phase == Phase::Hookgate {
                     c.example(

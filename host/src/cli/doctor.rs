@@ -9,6 +9,36 @@ use hookgate::install::doctor::{self, Check};
 use hookgate::install::{self, mcp, PLATFORMS};
 use hookgate::{paths, policy};
 
+/// Do git's pre-commit and pre-push hooks run hookgate's guards?
+fn git_guards(root: &std::path::Path) -> Vec<Check> {
+    use hookgate::install::git_hooks;
+    let Ok(loc) = git_hooks::locate(root) else {
+        return Vec::new();
+    };
+    let dir = loc.husky.clone().unwrap_or_else(|| loc.dir.clone());
+    ["pre-commit", "pre-push"]
+        .into_iter()
+        .map(|hook| {
+            let path = dir.join(hook);
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            let ok = text.contains(&format!("git {hook}"));
+            Check {
+                platform: "git".into(),
+                ok,
+                what: if ok {
+                    format!("{hook} runs `hookgate git {hook}` ({})", path.display())
+                } else {
+                    format!(
+                        "{hook} does not run hookgate's guard ({}): commits and pushes of paths other agents hold are not checked",
+                        path.display()
+                    )
+                },
+                fix: (!ok).then(|| "run `hookgate init --platform git`".into()),
+            }
+        })
+        .collect()
+}
+
 pub fn run(dir: Option<PathBuf>, platforms: &[String], json: bool) -> anyhow::Result<ExitCode> {
     let (root, named) = super::init::targets(dir, platforms)?;
     // Named platforms, else every platform that has a configuration file
@@ -39,6 +69,7 @@ pub fn run(dir: Option<PathBuf>, platforms: &[String], json: bool) -> anyhow::Re
         checks.extend(doctor::platform(w, &root));
         checks.extend(doctor::mcp(w, &root));
     }
+    checks.extend(git_guards(&root));
     // The policy loads and the store opens, as a hook here would find them.
     let pol = policy::layers_for(Some(&root), None).and_then(|l| policy::load(&l));
     checks.push(Check {
