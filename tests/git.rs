@@ -765,3 +765,27 @@ fn doctor_says_whether_the_git_guards_are_installed() {
     assert_eq!(git.len(), 2, "{v}");
     assert!(git.iter().all(|c| c["ok"] == true), "{v}");
 }
+
+#[test]
+fn without_hookgate_agent_the_agent_is_known_by_its_platform_process() {
+    // This test process plays the agent platform: it runs the agent's hooks
+    // (which record it as their host) and the agent's git and hookgate
+    // commands, none of them with HOOKGATE_AGENT.
+    let g = Git::with_commit();
+    g.agent_writes("agent-p", "src/p.rs", "// p\n");
+    let o = g.hg(None, &["commit", "-m", "p's work"]);
+    assert_eq!(o.code, 0, "{o:?}");
+    assert_eq!(g.files_of("HEAD"), ["src/p.rs"]);
+    assert_eq!(trailer(&g, "HEAD"), "agent-p");
+    install_guards(&g);
+    let r = g.hg(Some("agent-a"), &["reserve", "src/lib.rs"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    g.write("src/lib.rs", "p's change\n");
+    g.ok(&["add", "src/lib.rs"]);
+    let o = g.git(&["commit", "-q", "-m", "p"]);
+    assert_ne!(o.code, 0, "{o:?}");
+    assert!(o.stderr.contains("agent-a"), "{o:?}");
+    // Recorded as agent-p's attempt, not a person's.
+    let rep = g.hg(None, &["agents"]);
+    assert!(!rep.stdout.contains('@'), "{rep:?}");
+}

@@ -10,17 +10,21 @@
 //!    HOOKGATE_AGENT=agent-N (every fourth iteration with no PATH: the
 //!    default, the agent's own writes, which the agent announces the way a
 //!    platform would, through a Claude PreToolUse Write hook before writing).
+//!    The repository's pre-commit hook runs the guard, `hookgate git
+//!    pre-commit`, as `hookgate init` wires it (hookgate commit runs it).
 //!    Asserted: every commit holds only its agent's files (its trailer's agent
 //!    and its message's agent agree), an explicit commit holds exactly the
 //!    named path, no reported commit is lost and each carries the exact
 //!    content the agent had, the final tree is every agent's last committed
 //!    content, history is linear, `git fsck --strict` is clean, and no commit
-//!    fails except with a clear hookgate error.
+//!    fails except with a clear hookgate error (no agent touches another's
+//!    files, so a refusal by the guard is not one).
 //! b) plain `git add agent-N/f-K.txt && git commit -m "agent N change k"`
 //!    in the shared index: misattributed commits, index.lock failures,
 //!    "nothing to commit" failures and lost changes are counted; at least one
 //!    such problem must show, or the load is not adversarial.
 //!
+//! An agent pauses 50 ms after a failed commit before its next change.
 //! Both phases' counts are printed in one block (run with `--nocapture`), and
 //! written as JSON to HOOKGATE_LOAD_REPORT if set (`bench/git-load.sh`).
 //! HOOKGATE_LOAD_KEEP=1 keeps both repositories for a look afterwards.
@@ -275,6 +279,7 @@ fn classify(phase: Phase, ran: &Ran) -> Fail {
             "cannot lock ref",
             "unable to create",
             "killed: still running",
+            "hook failed",
         ]
         .iter()
         .any(|s| lower.contains(s));
@@ -622,6 +627,15 @@ fn run_phase(phase: Phase, secs: u64) -> Counts {
     let (_dir, root) = new_repo();
     let scratch = tempfile::tempdir().expect("scratch");
     if phase == Phase::Hookgate {
+        let hook = root.join(".git/hooks/pre-commit");
+        std::fs::create_dir_all(hook.parent().unwrap()).unwrap();
+        std::fs::write(
+            &hook,
+            format!("#!/bin/sh\nexec '{}' git pre-commit\n", common::BIN),
+        )
+        .unwrap();
+        std::fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
         // The store exists before the stampede, as in tests/race.rs.
         let mut c = Command::new(common::BIN);
         c.args(["whoami"]).current_dir(&root);
@@ -693,10 +707,22 @@ fn run_phase(phase: Phase, secs: u64) -> Counts {
                 }
                 // The line that says why (not hookgate's "waiting for the
                 // commit lock" progress lines).
+                let says = |l: &&str| {
+                    [
+                        "fatal:",
+                        "error:",
+                        "hookgate:",
+                        "nothing",
+                        "no changes",
+                        "Aborting",
+                    ]
+                    .iter()
+                    .any(|w| l.contains(w))
+                        && !l.contains("waiting for the commit lock")
+                };
                 let why = text
                     .lines()
-                    .rev()
-                    .find(|l| !l.trim().is_empty() && !l.contains("waiting for the commit lock"))
+                    .find(says)
                     .or_else(|| text.lines().find(|l| !l.trim().is_empty()))
                     .unwrap_or("(no output)");
                 *c.failures

@@ -21,7 +21,6 @@ use clap::Subcommand;
 use hookgate::event::Agent;
 use hookgate::git::{guard, push, Repo};
 use hookgate::hook::{self, HookOptions};
-use hookgate::mcp::identity;
 use hookgate::platform::git::{payload, Git};
 use hookgate::reservations::report::Workspace;
 use hookgate::store::now_ms;
@@ -42,43 +41,9 @@ pub enum GitHook {
     },
 }
 
-/// The platform process among this process's ancestors, skipping shells,
-/// wrappers and git itself (`agent → bash → git → sh → hookgate`).
-fn platform_host() -> Option<u32> {
-    let mut pid = std::os::unix::process::parent_id();
-    for _ in 0..32 {
-        if pid <= 1 {
-            return None;
-        }
-        let info = identity::proc_info(pid)?;
-        let comm = info.comm.as_str();
-        if !(identity::is_wrapper(comm) || comm == "git" || comm.starts_with("git-")) {
-            return Some(pid);
-        }
-        pid = info.ppid;
-    }
-    None
-}
-
 /// Who is committing or pushing (see the module documentation).
 fn who(cli: &Cli, ws: &Workspace) -> Agent {
-    if let Some(a) = cli.agent.as_deref().and_then(identity::from_override) {
-        return a;
-    }
-    if let Some(host) = platform_host() {
-        if let Ok(store) = hookgate::store::Store::open(&ws.store_path) {
-            if let Ok(Some(a)) = identity::agent_of_host(
-                store.connection(),
-                host,
-                identity::process_start_ms(host),
-                &ws.policy.presence,
-                now_ms(),
-            ) {
-                return a;
-            }
-        }
-    }
-    super::session::caller(cli)
+    super::session::caller_in(cli, &ws.store_path, &ws.policy.presence)
 }
 
 /// `HOOKGATE_GUARD`: `warn` degrades blocks to warnings.

@@ -54,6 +54,34 @@ pub fn caller(cli: &Cli) -> Agent {
     Agent::from_session(&id, None, None)
 }
 
+/// The caller's agent, as [`caller`], but an agent's command without
+/// `HOOKGATE_AGENT` (platforms that can't set it in the agent's shell) is
+/// recognized by the platform process it runs under, as the MCP server
+/// does: the agent whose hooks recorded that process.
+pub fn caller_in(
+    cli: &Cli,
+    store_path: &std::path::Path,
+    presence: &hookgate::policy::PresenceSettings,
+) -> Agent {
+    if cli.agent.is_none() {
+        if let Some(host) = identity::host_pid() {
+            let store = store_path.exists().then(|| Store::open(store_path));
+            if let Some(Ok(store)) = store {
+                if let Ok(Some(a)) = identity::agent_of_host(
+                    store.connection(),
+                    host,
+                    identity::process_start_ms(host),
+                    presence,
+                    now_ms(),
+                ) {
+                    return a;
+                }
+            }
+        }
+    }
+    caller(cli)
+}
+
 impl Session {
     /// Resolve everything and record the heartbeat (`action` names the command).
     pub fn open(cli: &Cli, action: &str) -> anyhow::Result<Session> {
@@ -64,7 +92,7 @@ impl Session {
             store_path,
             rctx,
         } = Workspace::resolve(&cwd, cli.policy.as_deref(), cli.store.as_deref())?;
-        let mut agent = caller(cli);
+        let mut agent = caller_in(cli, &store_path, &policy.presence);
         let snap = hookgate::store::snapshot::Snapshot::read(&store_path);
         let prefix = format!("{}:", agent.id);
         let has_subagents = snap

@@ -23,10 +23,11 @@ use crate::policy::PresenceSettings;
 /// Process names that are not the platform itself but stand between it and
 /// hookgate: shells and wrappers that run a command as their child. `node`
 /// is not one: it may be the platform (Claude Code), and an `npx` run shows
-/// up as `node` too, which can't be told apart.
+/// up as `node` too, which can't be told apart. `git` is one for the git
+/// guards, which git runs as hooks of a commit an agent's shell started.
 pub const WRAPPERS: &[&str] = &[
     "sh", "bash", "dash", "zsh", "fish", "ksh", "mksh", "ash", "busybox", "env", "npx", "timeout",
-    "sudo", "doas",
+    "sudo", "doas", "git",
 ];
 
 /// The longest chain of ancestors looked at.
