@@ -149,6 +149,32 @@ impl Git {
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
 
+    /// A pre-commit hook that runs `script` (with the shared index) the
+    /// first time only: another committer landing meanwhile.
+    fn upstream_once(&self, script: &str) {
+        let flag = self.root.join("../once");
+        std::fs::write(&flag, "").unwrap();
+        self.hook(
+            "pre-commit",
+            &format!(
+                "#!/bin/sh\nif [ -e '{f}' ]; then rm '{f}'; (unset GIT_INDEX_FILE; {script}) || exit 1; fi\n",
+                f = flag.display()
+            ),
+        );
+    }
+
+    /// `git <args>` as `agent`, with extra environment.
+    fn git_as(&self, agent: &str, args: &[&str], env: &[(&str, &str)]) -> Out {
+        out(
+            isolate(Command::new("git").args(args).current_dir(&self.root))
+                .env("HOOKGATE_AGENT", agent)
+                .envs(env.iter().copied())
+                .stdin(Stdio::null())
+                .output()
+                .expect("git"),
+        )
+    }
+
     /// Files changed by `rev` (`--name-only`).
     fn files_of(&self, rev: &str) -> Vec<String> {
         self.ok(&[
@@ -442,15 +468,7 @@ fn when_the_branch_moves_meanwhile_the_commit_is_rebuilt_on_it() {
     let g = Git::with_commit();
     // The first time it runs, the pre-commit hook lets a plain `git commit`
     // of another path land, as an agent outside hookgate would.
-    let flag = g.root.join("../once");
-    std::fs::write(&flag, "").unwrap();
-    g.hook(
-        "pre-commit",
-        &format!(
-            "#!/bin/sh\nif [ -e '{f}' ]; then rm '{f}'; (unset GIT_INDEX_FILE; echo up > base.txt; git commit -q --no-verify -m upstream -- base.txt) || exit 1; fi\n",
-            f = flag.display()
-        ),
-    );
+    g.upstream_once("echo up > base.txt; git commit -q --no-verify -m upstream -- base.txt");
     g.write("src/lib.rs", "mine\n");
     let o = g.hg(Some("agent-a"), &["commit", "-m", "mine", "src/lib.rs"]);
     assert_eq!(o.code, 0, "{o:?}");
@@ -468,16 +486,10 @@ fn when_the_branch_moves_meanwhile_the_commit_is_rebuilt_on_it() {
 #[test]
 fn an_upstream_change_to_the_agents_path_stops_the_commit() {
     let g = Git::with_commit();
-    let flag = g.root.join("../once");
-    std::fs::write(&flag, "").unwrap();
     // Upstream commits its own version of the agent's file, then the work
     // tree goes back to the agent's version.
-    g.hook(
-        "pre-commit",
-        &format!(
-            "#!/bin/sh\nif [ -e '{f}' ]; then rm '{f}'; (unset GIT_INDEX_FILE; cp src/lib.rs /tmp/.hg-keep.$$; echo theirs > src/lib.rs; git commit -q --no-verify -m upstream -- src/lib.rs; cp /tmp/.hg-keep.$$ src/lib.rs; rm /tmp/.hg-keep.$$) || exit 1; fi\n",
-            f = flag.display()
-        ),
+    g.upstream_once(
+        "cp src/lib.rs ../keep; echo theirs > src/lib.rs; git commit -q --no-verify -m upstream -- src/lib.rs; cp ../keep src/lib.rs",
     );
     g.write("src/lib.rs", "mine\n");
     let o = g.hg(Some("agent-a"), &["commit", "-m", "mine", "src/lib.rs"]);
@@ -572,15 +584,7 @@ fn the_guard_blocks_a_commit_of_another_agents_reserved_path_naming_it() {
     g.write("src/lib.rs", "b's change\n");
     g.ok(&["add", "src/lib.rs"]);
     // B through plain git.
-    let o = out(isolate(
-        Command::new("git")
-            .args(["commit", "-q", "-m", "b"])
-            .current_dir(&g.root),
-    )
-    .env("HOOKGATE_AGENT", "agent-b")
-    .stdin(Stdio::null())
-    .output()
-    .unwrap());
+    let o = g.git_as("agent-b", &["commit", "-q", "-m", "b"], &[]);
     assert_ne!(o.code, 0, "{o:?}");
     assert!(o.stderr.contains("agent-a"), "{o:?}");
     assert!(o.stderr.contains("commit blocked"), "{o:?}");
@@ -595,16 +599,11 @@ fn the_guard_blocks_a_commit_of_another_agents_reserved_path_naming_it() {
     // HOOKGATE_GUARD=warn lets a person through with a warning.
     g.write("src/lib.rs", "again\n");
     g.ok(&["add", "src/lib.rs"]);
-    let o = out(isolate(
-        Command::new("git")
-            .args(["commit", "-q", "-m", "person"])
-            .current_dir(&g.root),
-    )
-    .env("HOOKGATE_AGENT", "agent-b")
-    .env("HOOKGATE_GUARD", "warn")
-    .stdin(Stdio::null())
-    .output()
-    .unwrap());
+    let o = g.git_as(
+        "agent-b",
+        &["commit", "-q", "-m", "person"],
+        &[("HOOKGATE_GUARD", "warn")],
+    );
     assert_eq!(o.code, 0, "{o:?}");
     assert!(o.stderr.contains("warning"), "{o:?}");
     assert!(o.stderr.contains("agent-a"), "{o:?}");
@@ -623,17 +622,7 @@ fn the_push_guard_reads_the_pushed_commits() {
     g.write("src/lib.rs", "a\n");
     let o = g.hg(Some("agent-a"), &["commit", "-m", "a", "src/lib.rs"]);
     assert_eq!(o.code, 0, "{o:?}");
-    let push = |agent: &str| {
-        out(isolate(
-            Command::new("git")
-                .args(["push", "-q", "origin", "main"])
-                .current_dir(&g.root),
-        )
-        .env("HOOKGATE_AGENT", agent)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap())
-    };
+    let push = |agent: &str| g.git_as(agent, &["push", "-q", "origin", "main"], &[]);
     let o = push("agent-b");
     assert_eq!(o.code, 0, "{o:?}");
     // A plain commit by B of A's path (the guard skipped), pushed by B: blocked.

@@ -127,35 +127,27 @@ impl Verdict {
     /// Turn every effective `ask` into `to` (a platform that can't ask),
     /// saying so in the finding, and recompute the decision.
     pub fn degrade_asks(&mut self, to: Outcome) {
-        let mut any = false;
-        for f in &mut self.findings {
-            if f.effective == Outcome::Ask {
-                f.effective = to;
-                f.message = format!(
-                    "{} [needs a human's approval, which this platform can't ask for; ask_fallback = {to}]",
-                    f.message
-                );
-                any = true;
-            }
-        }
-        if any {
-            self.decision = self
-                .findings
-                .iter()
-                .map(|f| f.effective)
-                .max()
-                .unwrap_or(Outcome::Allow);
-        }
+        self.degrade(
+            Outcome::Ask,
+            to,
+            &format!(
+                "needs a human's approval, which this platform can't ask for; ask_fallback = {to}"
+            ),
+        );
     }
 
     /// Turn every effective `deny` into a warning saying `why` (a person
     /// running a git guard with `HOOKGATE_GUARD=warn`), and recompute the
     /// decision. The audit log then records what really happened.
     pub fn degrade_denies(&mut self, why: &str) {
+        self.degrade(Outcome::Deny, Outcome::Warn, why);
+    }
+
+    fn degrade(&mut self, from: Outcome, to: Outcome, why: &str) {
         let mut any = false;
         for f in &mut self.findings {
-            if f.effective == Outcome::Deny {
-                f.effective = Outcome::Warn;
+            if f.effective == from {
+                f.effective = to;
                 f.message = format!("{} [{why}]", f.message);
                 any = true;
             }
