@@ -100,6 +100,21 @@ impl Git {
             .expect("hookgate"))
     }
 
+    /// `hookgate <args>` as `agent`, with `stdin`.
+    fn hg_stdin(&self, agent: Option<&str>, args: &[&str], stdin: &[u8]) -> Out {
+        let mut child = self
+            .hg_cmd(agent, args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("hookgate");
+        use std::io::Write as _;
+        // It may exit before reading all of it: a closed pipe is fine.
+        let _ = child.stdin.take().expect("stdin").write_all(stdin);
+        out(child.wait_with_output().expect("hookgate"))
+    }
+
     /// A Claude `PreToolUse` Write of `rel` by session `agent`, then the write.
     fn agent_writes(&self, agent: &str, rel: &str, body: &str) {
         self.agent_tool(
@@ -122,21 +137,7 @@ impl Git {
             "tool_use_id": "toolu_1",
         })
         .to_string();
-        let mut child = self
-            .hg_cmd(None, &["hook", "claude"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        use std::io::Write as _;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(payload.as_bytes())
-            .unwrap();
-        let o = out(child.wait_with_output().unwrap());
+        let o = self.hg_stdin(None, &["hook", "claude"], payload.as_bytes());
         assert_eq!(o.code, 0, "{o:?}");
         assert!(!o.stdout.contains("\"deny\""), "denied: {o:?}");
     }
@@ -637,21 +638,11 @@ fn the_push_guard_reads_the_pushed_commits() {
         g.ok(&["--git-dir", remote.to_str().unwrap(), "rev-parse", "main"])
     );
     // Garbage on stdin: the policy's fail mode (allow by default), and a message.
-    let mut c = g.hg_cmd(Some("agent-b"), &["git", "pre-push", "origin", "x"]);
-    let mut child = c
-        .stdin(Stdio::piped())
-        .stderr(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write as _;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"not git's protocol\n")
-        .unwrap();
-    let o = out(child.wait_with_output().unwrap());
+    let o = g.hg_stdin(
+        Some("agent-b"),
+        &["git", "pre-push", "origin", "x"],
+        b"not git's protocol\n",
+    );
     assert_eq!(o.code, 0, "{o:?}");
     assert!(o.stderr.contains("pre-push input line 1"), "{o:?}");
 }
