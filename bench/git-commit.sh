@@ -16,7 +16,7 @@
 # The store holds RESERVATIONS live shared reservations by AGENTS other agents
 # (none covers the files committed), as a busy repository would; the guard
 # checks the staged paths against them.
-# Usage: bench/git-commit.sh   (env: PASSES=3 RUNS=30 WARMUP=3 FILES=10000
+# Usage: bench/git-commit.sh   (env: PASSES=5 RUNS=20 WARMUP=3 FILES=10000
 #   RESERVATIONS=1000 AGENTS=50 KEEP=1 to keep the scratch dir)
 # git runs with GIT_CONFIG_GLOBAL=/dev/null and GIT_CONFIG_NOSYSTEM=1, gc.auto=0
 # (no automatic gc in the middle of a pass), and every binary timed is copied into
@@ -25,8 +25,8 @@ set -euo pipefail
 
 BENCH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$BENCH/.." && pwd)"
-RUNS="${RUNS:-30}"
-PASSES="${PASSES:-3}"
+RUNS="${RUNS:-20}"
+PASSES="${PASSES:-5}"
 WARMUP="${WARMUP:-3}"
 FILES="${FILES:-10000}"
 RESERVATIONS="${RESERVATIONS:-1000}"
@@ -130,12 +130,15 @@ printf '#!/bin/sh\nexit 0\n' >"$C/.git/hooks/pre-commit"
 printf '#!/bin/sh\nexec %s git pre-commit\n' "$HOOKGATE" >"$D/.git/hooks/pre-commit"
 chmod +x "$C/.git/hooks/pre-commit" "$D/.git/hooks/pre-commit"
 
-# prepare: append a distinct line to each listed file (a new pid each run).
+# prepare: append a distinct line to each listed file (a new pid each run), then
+# sync, so no run pays for the write-back of the run before it (the 100-file rows
+# otherwise drift by +-10 ms with the page cache).
 cat >"$SCRATCH/edit.sh" <<'SH'
 #!/bin/sh
 # edit.sh REPO LISTFILE
 cd "$1" || exit 1
 while read -r f; do echo "// edited by run $$" >>"$f"; done <"$2"
+sync
 SH
 
 # --- 3. checks: each command works and commits what it should -----------------------------
@@ -158,9 +161,11 @@ for r in "$B" "$C" "$D"; do
   sh "$SCRATCH/edit.sh" "$r" "$SCRATCH/list100"
   check_commit "$r" "$LIST100" sh -c "git add $LIST100 && git commit -q -m x"
 done
-# The guard really runs (and blocks): a path another agent holds exclusively.
+# The guard really runs (and blocks): a path another agent holds (intent: it
+# coexists with the shared `**/…` reservations above; a commit is a write and
+# clashes with every mode).
 BLOCKED="$(head -1 "$SCRATCH/list100")"
-(cd "$D" && HOOKGATE_AGENT=bench-holder "$HOOKGATE" reserve "$BLOCKED" --ttl 5m >/dev/null) || die "reserve for the guard check failed"
+(cd "$D" && HOOKGATE_AGENT=bench-holder "$HOOKGATE" reserve "$BLOCKED" --mode intent --ttl 5m >/dev/null) || die "reserve for the guard check failed"
 sh "$SCRATCH/edit.sh" "$D" "$SCRATCH/list100"
 if (cd "$D" && git add $LIST100 && git commit -q -m x) >"$SCRATCH/check.out" 2>&1; then
   die "the pre-commit guard did not block a commit of $BLOCKED, held by another agent"
@@ -170,6 +175,7 @@ echo "  guard blocks a path another agent holds: $(grep -m1 -i "$BLOCKED\|held\|
 git -C "$D" commit -q -m x || die "the commit after the release failed"
 
 # --- 4. timing ------------------------------------------------------------------------------
+sync
 GIT10="sh -c 'git add $LIST10 && exec git commit -q -m x'"
 HG10="sh -c 'exec $HOOKGATE commit -m x $LIST10'"
 GIT100="sh -c 'git add $LIST100 && exec git commit -q -m x'"
@@ -208,7 +214,7 @@ fails = 0
 def check(label, ok, detail):
     global fails
     fails += not ok
-    print(f"  {'PASS' if ok else 'FAIL'}  {label:<44}{detail}")
+    print(f"  {'PASS' if ok else 'FAIL'}  {label:<48}{detail}")
 print()
 r = st.median(ms(p, "hookgate-10") / ms(p, "git-10") for p in P)
 check("a) hookgate commit of 10 <= 2x git", r <= 2.0,

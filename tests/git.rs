@@ -360,6 +360,13 @@ fn a_commit_releases_the_automatic_lease_and_tells_recent_readers() {
         "Read",
         serde_json::json!({"file_path": g.root.join("src/a.rs")}),
     );
+    // A shared reservation elsewhere hears nothing: a committed file is that
+    // file, not a directory that could hold `gen/`.
+    let r = g.hg(
+        Some("agent-d"),
+        &["reserve", "**/gen/**", "--mode", "shared"],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
     let o = g.hg(Some("agent-a"), &["commit", "-m", "a", "src/a.rs"]);
     assert_eq!(o.code, 0, "{o:?}");
     assert!(o.stdout.contains("released r"), "{o:?}");
@@ -367,6 +374,8 @@ fn a_commit_releases_the_automatic_lease_and_tells_recent_readers() {
     assert!(!locks.stdout.contains("src/a.rs"), "{locks:?}");
     let inbox = g.hg(Some("agent-c"), &["inbox"]);
     assert!(inbox.stdout.contains("committed"), "{inbox:?}");
+    let inbox = g.hg(Some("agent-d"), &["inbox"]);
+    assert!(inbox.stdout.contains("no messages"), "{inbox:?}");
 }
 
 #[test]

@@ -376,6 +376,7 @@ fn agent_loop(
             }
         }
         let took_ms = t0.elapsed().as_secs_f64() * 1e3;
+        let at = started.elapsed().as_secs_f64();
         // An agent reads a failure before going on: no tight retry loop
         // (a failing `git add` would otherwise spin and starve the others).
         if failed.is_some() {
@@ -392,7 +393,7 @@ fn agent_loop(
             lens,
             explicit,
             failed,
-            at: started.elapsed().as_secs_f64(),
+            at,
             took_ms,
         });
         k += 1;

@@ -124,9 +124,10 @@ pub fn run(cli: &Cli, args: &Args<'_>, json: bool) -> anyhow::Result<ExitCode> {
             msg.push_str(": the work tree has no changes");
         } else {
             msg.push_str(&format!(
-                ": {} changed path{} belong to others or have no record of a write by you ({}); name the paths to commit them, and see `hookgate commit --dry-run`",
+                ": {} changed path{} to others or {} no record of a write by you ({}); name the paths to commit them, and see `hookgate commit --dry-run`",
                 others.len(),
-                if others.len() == 1 { "" } else { "s" },
+                if others.len() == 1 { " belongs" } else { "s belong" },
+                if others.len() == 1 { "has" } else { "have" },
                 others
                     .iter()
                     .take(3)

@@ -330,7 +330,23 @@ pub fn changed(
         .cloned()
         .collect::<Vec<_>>()
         .join(" ");
-    let holds = reservations::conflicts(tx, &set, Mode::Exclusive, &who.id, now, ctx).map_err(
+    holders_told(tx, who, &set, &shown, change, how, ctx, now)
+}
+
+/// Tell the holders of live shared or intent reservations that overlap
+/// `set` (shown as `shown`) what `who` did. Returns the agents told.
+#[allow(clippy::too_many_arguments)]
+fn holders_told(
+    tx: &Transaction<'_>,
+    who: &Agent,
+    set: &hookgate_glob::PatternSet,
+    shown: &str,
+    change: Change,
+    how: &str,
+    ctx: &Context,
+    now: i64,
+) -> Result<Vec<String>, messages::MessageError> {
+    let holds = reservations::conflicts(tx, set, Mode::Exclusive, &who.id, now, ctx).map_err(
         |e| match e {
             reservations::ReserveError::Store(s) => messages::MessageError::Store(s),
             other => messages::MessageError::Store(StoreError::Io {
@@ -345,7 +361,7 @@ pub fn changed(
             add(
                 &mut audience,
                 c.hold.agent.clone(),
-                &shown,
+                shown,
                 why_held(&c.hold),
             );
         }
@@ -502,6 +518,26 @@ pub fn committed(
             }
         }
     }
+    // Committed paths are files: exactly those, not what could be under a
+    // directory of the same name.
+    let files: Vec<(&str, bool)> = paths.iter().map(|p| (p.as_str(), false)).collect();
+    let set = hookgate_glob::PatternSet::literal_paths(&files, ctx.fold);
+    let notify = settings.notify_changes && !paths.is_empty();
+    // Most commits release nothing and tell no one: then the store (and its
+    // lease snapshot) is not written at all.
+    let holders = notify
+        && reservations::conflicts(store.connection(), &set, Mode::Exclusive, &who.id, now, ctx)
+            .map_err(|e| {
+                messages::MessageError::Store(StoreError::Io {
+                    path: Default::default(),
+                    source: std::io::Error::other(e.to_string()),
+                })
+            })?
+            .iter()
+            .any(|c| matches!(c.hold.mode, Mode::Shared | Mode::Intent));
+    if release.is_empty() && readers.is_empty() && !holders {
+        return Ok((Vec::new(), Vec::new()));
+    }
     store.write_leases(|tx| {
         let released = if release.is_empty() {
             Vec::new()
@@ -521,12 +557,9 @@ pub fn committed(
             })?
         };
         let mut told = Vec::new();
-        if settings.notify_changes && !paths.is_empty() {
-            let mut patterns: Vec<String> =
-                paths.iter().map(|p| hookgate_glob::escape(p)).collect();
-            patterns.sort();
-            patterns.dedup();
-            told = changed(tx, who, &patterns, Change::Committed, how, ctx, now)?;
+        if notify {
+            let shown = paths.join(" ");
+            told = holders_told(tx, who, &set, &shown, Change::Committed, how, ctx, now)?;
             readers.retain(|(a, _, _)| !told.contains(a));
             told.extend(tell(tx, who, readers, Change::Committed, how, now)?);
         }
