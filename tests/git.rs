@@ -778,3 +778,27 @@ fn without_hookgate_agent_the_agent_is_known_by_its_platform_process() {
     let rep = g.hg(None, &["agents"]);
     assert!(!rep.stdout.contains('@'), "{rep:?}");
 }
+
+#[test]
+fn commits_are_signed_when_commit_gpgsign_says_so() {
+    let g = Git::with_commit();
+    // A stand-in for gpg that signs anything, as git's protocol expects.
+    let gpg = g.root.join("../fake-gpg");
+    std::fs::write(
+        &gpg,
+        "#!/bin/sh\ncat >/dev/null\necho '[GNUPG:] SIG_CREATED D 1 8 00 0 0' >&2\nprintf -- '-----BEGIN PGP SIGNATURE-----\\n\\nZmFrZQ==\\n-----END PGP SIGNATURE-----\\n'\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(&gpg, std::fs::Permissions::from_mode(0o755)).unwrap();
+    g.ok(&["config", "commit.gpgsign", "true"]);
+    g.ok(&["config", "gpg.program", gpg.to_str().unwrap()]);
+    g.write("src/lib.rs", "signed\n");
+    let o = g.hg(Some("agent-a"), &["commit", "-m", "signed", "src/lib.rs"]);
+    assert_eq!(o.code, 0, "{o:?}");
+    let raw = g.ok(&["cat-file", "commit", "HEAD"]);
+    assert!(
+        raw.contains("gpgsig -----BEGIN PGP SIGNATURE-----"),
+        "{raw}"
+    );
+}

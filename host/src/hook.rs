@@ -66,6 +66,15 @@ fn dedup(v: Vec<String>) -> Vec<String> {
     out
 }
 
+/// Is `p` a path as git names one in a repository: relative, `/`
+/// separated, no empty, `.` or `..` component?
+fn git_path(p: &str) -> bool {
+    !p.is_empty()
+        && !p.starts_with('/')
+        && !p.contains('\\')
+        && p.split('/').all(|c| !c.is_empty() && c != "." && c != "..")
+}
+
 /// Build the normalized event from a parsed payload.
 pub fn normalize(
     platform: &str,
@@ -73,7 +82,29 @@ pub fn normalize(
     ctx: &PathContext,
     agent_override: Option<&str>,
 ) -> Event {
-    let norm = |v: Vec<String>| dedup(v.iter().map(|p| ctx.normalize(p)).collect());
+    normalize_with(platform, raw, ctx, agent_override, false)
+}
+
+/// [`normalize`], taking paths git named (`repo_relative`) as they are.
+fn normalize_with(
+    platform: &str,
+    raw: RawEvent,
+    ctx: &PathContext,
+    agent_override: Option<&str>,
+    repo_relative: bool,
+) -> Event {
+    let one = |p: &String| {
+        if repo_relative && ctx.repo_root.is_some() && git_path(p) {
+            if ctx.case_insensitive {
+                p.to_lowercase()
+            } else {
+                p.clone()
+            }
+        } else {
+            ctx.normalize(p)
+        }
+    };
+    let norm = |v: Vec<String>| dedup(v.iter().map(one).collect());
     Event {
         platform: platform.to_string(),
         native_event: raw.native_event,
@@ -237,7 +268,13 @@ pub fn handle(adapter: &dyn Adapter, input: &str, opts: &HookOptions) -> HookRes
         CaseFold::Auto => paths::fs_folds_case(ctx.repo_root.as_deref().unwrap_or(&ctx.cwd)),
     };
     ctx = ctx.with_case_fold(fold);
-    let mut event = normalize(adapter.name(), raw, &ctx, opts.agent.as_deref());
+    let mut event = normalize_with(
+        adapter.name(),
+        raw,
+        &ctx,
+        opts.agent.as_deref(),
+        adapter.repo_relative_paths(),
+    );
     event.sniffed = sniffed;
     event.stop_active = stop_active;
     let mut diagnostics = Vec::new();

@@ -61,7 +61,7 @@ fn guard_mode() -> Option<String> {
 /// `hookgate git <hook>`.
 pub fn run(cli: &Cli, which: &GitHook) -> anyhow::Result<ExitCode> {
     let cwd = std::env::current_dir().context("current directory")?;
-    let repo = Repo::discover(&cwd)?;
+    let repo = Repo::for_hook(&cwd)?;
     let ws = Workspace::resolve(&repo.root, cli.policy.as_deref(), cli.store.as_deref())?;
     let agent = who(cli, &ws);
     let (native, carried) = match which {

@@ -437,6 +437,11 @@ pub fn commit(repo: &Repo, req: &Request<'_>) -> Result<Committed, GitError> {
         .branch
         .clone()
         .ok_or_else(|| GitError::Refused("HEAD is detached".into()))?;
+    // `git commit` signs when commit.gpgSign says so; commit-tree does not
+    // read that setting, so it is asked for explicitly.
+    let sign = repo
+        .text(&["config", "--bool", "--get", "commit.gpgsign"], None)
+        .is_ok_and(|v| v == "true");
     let mut paths = req.paths.clone();
     let mut final_msg: Option<String> = None;
     let mut attempts = 0;
@@ -501,6 +506,9 @@ pub fn commit(repo: &Repo, req: &Request<'_>) -> Result<Committed, GitError> {
         let tree = repo.text(&["write-tree"], Some(&index.path))?;
         let mp = msg_path.to_string_lossy().into_owned();
         let mut args: Vec<&str> = vec!["commit-tree", &tree];
+        if sign {
+            args.push("-S");
+        }
         if let Some(p) = head.oid.as_deref() {
             args.extend(["-p", p]);
         }

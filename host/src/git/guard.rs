@@ -38,28 +38,28 @@ pub fn staged(repo: &Repo, index_env: Option<&Path>) -> Result<Carried, GitError
             repo.root.join(p)
         }
     });
-    let head = match repo.run(&["rev-parse", "-q", "--verify", "HEAD^{commit}"], None) {
-        Ok(out) => Some(String::from_utf8_lossy(&out).trim().to_string()),
-        Err(GitError::Failed { .. }) => None,
-        Err(e) => return Err(e),
-    };
-    let mut args = vec![
+    // Against HEAD; on an unborn branch (rare: the first commit), against
+    // the empty tree.
+    let args = [
         "diff-index",
         "--cached",
         "--name-status",
         "-z",
         "--no-renames",
     ];
-    let empty;
-    let base = match head.as_deref() {
-        Some(h) => h,
-        None => {
-            empty = repo.text(&["hash-object", "-t", "tree", "/dev/null"], None)?;
-            &empty
+    let out = match repo.run(&[&args[..], &["HEAD"]].concat(), index.as_deref()) {
+        Ok(out) => out,
+        Err(GitError::Failed { .. })
+            if repo
+                .run(&["rev-parse", "-q", "--verify", "HEAD^{commit}"], None)
+                .is_err() =>
+        {
+            let empty = repo.text(&["hash-object", "-t", "tree", "/dev/null"], None)?;
+            repo.run(&[&args[..], &[empty.as_str()]].concat(), index.as_deref())?
         }
+        Err(e) => return Err(e),
     };
-    args.push(base);
-    let changes = parse_name_status(&repo.run(&args, index.as_deref())?);
+    let changes = parse_name_status(&out);
     let mut c = Carried::default();
     for ch in changes {
         if ch.status == 'D' {

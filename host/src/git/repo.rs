@@ -137,6 +137,32 @@ impl Repo {
         })
     }
 
+    /// The repository whose work tree's root is `cwd`, as git runs its
+    /// hooks there, found without running git when `cwd/.git` is a plain
+    /// git directory and git's environment does not point elsewhere (a
+    /// hook on every commit saves a process); otherwise [`Repo::discover`].
+    pub fn for_hook(cwd: &Path) -> Result<Repo, GitError> {
+        let dot_git = cwd.join(".git");
+        let env_set = ["GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR"]
+            .iter()
+            .any(|k| std::env::var_os(k).is_some());
+        let hooks_path_set = std::fs::read_to_string(dot_git.join("config"))
+            .map(|c| c.to_ascii_lowercase().contains("hookspath"))
+            .unwrap_or(true);
+        if env_set || hooks_path_set || !dot_git.is_dir() || dot_git.join("commondir").exists() {
+            return Repo::discover(cwd);
+        }
+        let root = std::fs::canonicalize(cwd).map_err(|e| GitError::io(cwd, e))?;
+        let git_dir = root.join(".git");
+        Ok(Repo {
+            common_dir: git_dir.clone(),
+            index: git_dir.join("index"),
+            hooks_dir: git_dir.join("hooks"),
+            git_dir,
+            root,
+        })
+    }
+
     /// hookgate's directory under the common git dir (the store, the lock).
     pub fn hookgate_dir(&self) -> PathBuf {
         self.common_dir.join("hookgate")

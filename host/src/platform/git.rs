@@ -100,6 +100,10 @@ impl Adapter for Git {
         })
     }
 
+    fn repo_relative_paths(&self) -> bool {
+        true
+    }
+
     fn answer(&self, native_event: &str, decision: &Decision) -> Answer {
         let what = if native_event == "pre-push" {
             "push"

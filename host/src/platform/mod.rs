@@ -148,6 +148,13 @@ pub trait Adapter {
     /// Render a decision for `native_event`. An `ask` reaches here only
     /// where [`Adapter::can_ask`] says the platform can ask.
     fn answer(&self, native_event: &str, decision: &Decision) -> Answer;
+    /// Are the payload's paths already repository-relative as git names
+    /// them (the git guards)? Then they are taken as they are, not resolved
+    /// through the file system: a committed symlink is the link itself, and
+    /// a commit of 100 files is not 100 path walks.
+    fn repo_relative_paths(&self) -> bool {
+        false
+    }
     /// Can this event ask the human? Where it can't, the policy's
     /// `ask_fallback` turns an ask into a warning or a denial first.
     fn can_ask(&self, native_event: &str) -> bool {
