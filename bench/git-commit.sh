@@ -35,18 +35,11 @@ say() { printf '\n==> %s\n' "$*" >&2; }
 die() { printf 'git-commit: %s\n' "$*" >&2; exit 1; }
 # shellcheck source=lib/populate.sh
 source "$BENCH/lib/populate.sh"
+# shellcheck source=lib/tools.sh
+source "$BENCH/lib/tools.sh"
 
 # --- 1. tools and build -----------------------------------------------------------
-command -v python3 >/dev/null || die "python3 is required"
-command -v cargo >/dev/null || die "cargo is required"
-command -v git >/dev/null || die "git is required"
-if ! command -v hyperfine >/dev/null; then
-  say "installing hyperfine (apt-get)"
-  apt-get install -y hyperfine >/dev/null 2>&1 \
-    || { apt-get update >/dev/null && apt-get install -y hyperfine >/dev/null; } \
-    || die "could not install hyperfine with apt-get"
-fi
-HF_VERSION="$(hyperfine --version)"
+need_bench_tools
 say "cargo build --release -p hookgate"
 (cd "$ROOT" && cargo build --release -q -p hookgate)
 
