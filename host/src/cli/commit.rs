@@ -232,22 +232,14 @@ fn after(s: &Session, done: &Committed) -> (Vec<i64>, Vec<String>, Option<String
     let paths: Vec<String> = done.changes.iter().map(|c| c.path.clone()).collect();
     let result = (|| -> anyhow::Result<(Vec<i64>, Vec<String>)> {
         let mut store = s.store()?;
-        let fold = s.rctx.fold;
         let release: Vec<i64> = match s.policy.git.release_on_commit {
             ReleaseOnCommit::None => Vec::new(),
-            mode => reservations::list(store.connection(), Some(&s.agent.id), now, &s.rctx)?
+            mode => reservations::sets_of(store.connection(), &s.agent.id, now, &s.rctx)?
                 .into_iter()
-                .filter(|h| mode == ReleaseOnCommit::All || h.auto)
-                .filter(|h| {
-                    reservations::hold_set(&h.patterns, h.auto, fold)
-                        .ok()
-                        .is_some_and(|set| {
-                            paths.iter().any(|p| {
-                                set.matches(&if fold { p.to_lowercase() } else { p.clone() })
-                            })
-                        })
+                .filter(|(h, set)| {
+                    (mode == ReleaseOnCommit::All || h.auto) && paths.iter().any(|p| set.matches(p))
                 })
-                .map(|h| h.id)
+                .map(|(h, _)| h.id)
                 .collect(),
         };
         let how = format!("hookgate commit {}", &done.oid[..done.oid.len().min(10)]);

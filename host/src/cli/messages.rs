@@ -118,12 +118,11 @@ pub fn inbox(cli: &Cli, a: &InboxArgs<'_>, json: bool) -> anyhow::Result<ExitCod
     let now = now_ms();
     let about = if a.about_mine {
         let store = s.store()?;
-        let holds =
-            hookgate::reservations::list(store.connection(), Some(&s.agent.id), now, &s.rctx)?;
-        let sets: Vec<hookgate_glob::PatternSet> = holds
-            .iter()
-            .filter_map(|h| hookgate::reservations::hold_set(&h.patterns, h.auto, s.rctx.fold).ok())
-            .collect();
+        let sets: Vec<hookgate_glob::PatternSet> =
+            hookgate::reservations::sets_of(store.connection(), &s.agent.id, now, &s.rctx)?
+                .into_iter()
+                .map(|(_, set)| set)
+                .collect();
         if sets.is_empty() {
             println!("you hold no reservations, so no message is about them");
             return Ok(ExitCode::SUCCESS);

@@ -160,6 +160,30 @@ pub struct Found {
     pub readers: Vec<(String, String, i64)>,
 }
 
+/// The agents other than `who` that know a file — read or wrote it at or
+/// after `since`, by its touch `lines` — each with its last read or write and
+/// the last time it was told of a change (0: never).
+fn knowers<'a>(lines: &'a [Touch], who: &str, since: i64) -> Vec<(&'a str, i64, i64)> {
+    let mut out: Vec<(&str, i64, i64)> = Vec::new();
+    for t in lines.iter().filter(|t| t.1 != who) {
+        let i = match out.iter().position(|k| k.0 == t.1) {
+            Some(i) => i,
+            None => {
+                out.push((&t.1, 0, 0));
+                out.len() - 1
+            }
+        };
+        if t.2 == 'n' {
+            out[i].2 = out[i].2.max(t.0);
+        } else {
+            out[i].1 = out[i].1.max(t.0);
+        }
+    }
+    out.retain(|k| k.1 >= since && k.1 > 0);
+    out.sort_unstable();
+    out
+}
+
 /// Record that `who` writes `paths` at `now`: find its stale reads and the
 /// readers to tell (marked told), and log the write (which is also the
 /// writer's knowledge of the file).
@@ -199,19 +223,9 @@ pub fn record_writes(
                 });
             }
         }
-        // Those that know the file (read or wrote it) and were not told of a
-        // change since.
-        let mut readers: Vec<&str> = lines
-            .iter()
-            .filter(|t| t.2 != 'n' && t.1 != who)
-            .map(|t| t.1.as_str())
-            .collect();
-        readers.sort_unstable();
-        readers.dedup();
-        for r in readers {
-            let read = last(r, 'r').max(last(r, 'w')).unwrap_or(0);
-            let told = last(r, 'n').unwrap_or(0);
-            if read >= now - read_window_ms && read > told {
+        // Those that know the file and were not told of a change since.
+        for (r, read, told) in knowers(lines, who, now - read_window_ms) {
+            if read > told {
                 found.readers.push((r.to_string(), p.clone(), read));
                 new.push((now, r.to_string(), 'n', p.clone()));
             }
@@ -504,17 +518,13 @@ pub fn committed(
     if settings.notify_changes && !paths.is_empty() {
         let mut t = Touches::lock(db)?;
         for (path, lines) in t.of(paths)? {
-            let mut seen: Vec<&str> = Vec::new();
-            for line in lines.iter().filter(|l| l.2 != 'n' && l.1 != who.id) {
-                if line.0 >= now - settings.read_window_ms && !seen.contains(&line.1.as_str()) {
-                    seen.push(&line.1);
-                    add(
-                        &mut readers,
-                        line.1.clone(),
-                        &path,
-                        "you read or wrote it recently".into(),
-                    );
-                }
+            for (r, _, _) in knowers(&lines, &who.id, now - settings.read_window_ms) {
+                add(
+                    &mut readers,
+                    r.to_string(),
+                    &path,
+                    "you read or wrote it recently".into(),
+                );
             }
         }
     }

@@ -27,7 +27,6 @@
 //! or any ref, so every refusal leaves them exactly as they were.
 
 use std::os::fd::AsFd as _;
-use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -237,8 +236,7 @@ fn changed_between(
 /// The hook `name`, if git would run it (a file that is executable).
 pub fn hook_path(repo: &Repo, name: &str) -> Option<PathBuf> {
     let p = repo.hooks_dir.join(name);
-    let meta = std::fs::metadata(&p).ok()?;
-    (meta.is_file() && meta.permissions().mode() & 0o111 != 0).then_some(p)
+    crate::install::git_hooks::executable(&p).then_some(p)
 }
 
 /// Run hook `name` as git does: in the work tree's root, its output on our

@@ -180,30 +180,18 @@ pub fn pushed(
     let commits = pushed_commits(repo, remote, updates)?;
     let conn = crate::store::Store::open(store_path).ok();
     let mut c = Carried::default();
-    let mut holds_of: std::collections::HashMap<String, Vec<hookgate_glob::PatternSet>> =
+    let mut holds_of: std::collections::HashMap<String, Vec<(reservations::Hold, _)>> =
         std::collections::HashMap::new();
     for commit in &commits {
         for p in &commit.paths {
             let attributed = match (&commit.agent, &conn) {
-                (Some(a), Some(store)) if a != pusher => {
-                    let sets = holds_of.entry(a.clone()).or_insert_with(|| {
-                        reservations::list(store.connection(), Some(a), now, rctx)
-                            .map(|hs| {
-                                hs.into_iter()
-                                    .filter_map(|h| {
-                                        reservations::hold_set(&h.patterns, h.auto, rctx.fold).ok()
-                                    })
-                                    .collect()
-                            })
-                            .unwrap_or_default()
-                    });
-                    let key = if rctx.fold {
-                        p.to_lowercase()
-                    } else {
-                        p.clone()
-                    };
-                    sets.iter().any(|s| s.matches(&key))
-                }
+                (Some(a), Some(store)) if a != pusher => holds_of
+                    .entry(a.clone())
+                    .or_insert_with(|| {
+                        reservations::sets_of(store.connection(), a, now, rctx).unwrap_or_default()
+                    })
+                    .iter()
+                    .any(|(_, s)| s.matches(p)),
                 _ => false,
             };
             if attributed {

@@ -101,17 +101,8 @@ pub fn claims(
         crate::store::audit::open_for_reading(store_path, audit).map_err(|e| store_err(&e))?;
     let conn = store.connection();
     let writes = audit_writes(conn).map_err(|e| store_err(&e))?;
-    let holds: Vec<(String, hookgate_glob::PatternSet)> =
-        reservations::list(conn, Some(agent), now, rctx)
-            .map_err(|e| store_err(&e))?
-            .into_iter()
-            .filter(|h| h.mode != Mode::Shared)
-            .filter_map(|h| {
-                reservations::hold_set(&h.patterns, h.auto, rctx.fold)
-                    .ok()
-                    .map(|s| (h.label(), s))
-            })
-            .collect();
+    let mut holds = reservations::sets_of(conn, agent, now, rctx).map_err(|e| store_err(&e))?;
+    holds.retain(|(h, _)| h.mode != Mode::Shared);
     let names: HashMap<String, String> = conn
         .prepare("SELECT id, name FROM agents")
         .and_then(|mut st| {
@@ -142,11 +133,11 @@ pub fn claims(
     }
     let mut out = Vec::with_capacity(changed.len());
     for path in changed {
-        if let Some((label, _)) = holds.iter().find(|(_, s)| s.matches(&fold(path))) {
+        if let Some((h, _)) = holds.iter().find(|(_, s)| s.matches(path)) {
             out.push(Claim {
                 path: path.clone(),
                 mine: true,
-                why: format!("reserved by you ({label})"),
+                why: format!("reserved by you ({})", h.label()),
             });
             continue;
         }

@@ -346,7 +346,7 @@ fn inspect(path: &Path) -> Result<Found, GitHooksError> {
 }
 
 /// Does git run it (executable, following a symbolic link)?
-fn executable(path: &Path) -> bool {
+pub fn executable(path: &Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| m.is_file() && mode_of(&m) & 0o111 != 0)
 }
 

@@ -284,6 +284,23 @@ pub fn list(
     rows.collect::<Result<_, _>>().map_err(sql)
 }
 
+/// `agent`'s live reservations, each with its pattern set (one whose
+/// stored patterns this build can't read is left out), oldest first.
+pub fn sets_of(
+    conn: &Connection,
+    agent: &str,
+    now: i64,
+    ctx: &Context,
+) -> Result<Vec<(Hold, hookgate_glob::PatternSet)>, ReserveError> {
+    Ok(list(conn, Some(agent), now, ctx)?
+        .into_iter()
+        .filter_map(|h| {
+            let set = super::hold_set(&h.patterns, h.auto, ctx.fold).ok()?;
+            Some((h, set))
+        })
+        .collect())
+}
+
 /// Drop what no one needs any more: reservations that ended a day ago, their
 /// prefixes, messages read a week ago, and log entries older than a week.
 fn prune(tx: &Transaction<'_>, now: i64) -> Result<(), ReserveError> {

@@ -24,7 +24,7 @@ use crate::store::StoreError;
 pub use acquire::{acquire, acquire_in, acquire_waiting, grant_in, release_in, Grant, Request};
 pub use lease::{
     extend, force_release, list, mark_released, release, release_selected, renew_on_activity,
-    Released, Selector,
+    sets_of, Released, Selector,
 };
 pub use query::{against, ancestors, conflicts};
 
