@@ -642,6 +642,13 @@ fn the_push_guard_reads_the_pushed_commits() {
     assert_ne!(o.code, 0, "{o:?}");
     assert!(o.stderr.contains("push blocked"), "{o:?}");
     assert!(o.stderr.contains("agent-a"), "{o:?}");
+    // A's own commit on top does not launder B's commit under it.
+    g.write("src/lib.rs", "a again\n");
+    let o = g.hg(Some("agent-a"), &["commit", "-m", "a2", "src/lib.rs"]);
+    assert_eq!(o.code, 0, "{o:?}");
+    let o = push("agent-b");
+    assert_ne!(o.code, 0, "{o:?}");
+    assert!(o.stderr.contains("push blocked"), "{o:?}");
     assert_ne!(
         g.ok(&["rev-parse", "main"]),
         g.ok(&["--git-dir", remote.to_str().unwrap(), "rev-parse", "main"])

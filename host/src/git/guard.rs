@@ -167,7 +167,8 @@ pub fn pushed_commits(
 }
 
 /// What a push carries, for the chain: every path of the pushed commits,
-/// except those a commit's own agent (its trailer) holds now.
+/// except those that only commits of the agent holding them now (by their
+/// trailer) change.
 pub fn pushed(
     repo: &Repo,
     remote: &str,
@@ -205,8 +206,9 @@ pub fn pushed(
             }
         }
     }
-    c.writes
-        .retain(|p| !c.attributed.iter().any(|(q, _)| q == p));
+    // A path that some pushed commit changes without its holder's name is
+    // judged, whatever other commits of the push say about it.
+    c.attributed.retain(|(q, _)| !c.writes.contains(q));
     let refs: Vec<&str> = updates
         .iter()
         .filter(|u| !u.is_delete())
