@@ -104,6 +104,13 @@ impl Touches {
         if len <= COMPACT_BYTES {
             return Ok(false);
         }
+        self.rewrite(now, window)?;
+        Ok(true)
+    }
+
+    /// Keep the latest touch per agent, path and kind within `window` of
+    /// `now`, whatever the log's size.
+    pub fn rewrite(&mut self, now: i64, window: i64) -> Result<(), StoreError> {
         let raw = self.all()?;
         let mut latest: HashMap<(String, char, String), i64> = HashMap::new();
         for line in raw.split(|&b| b == b'\n') {
@@ -120,9 +127,24 @@ impl Touches {
             .collect();
         kept.sort();
         self.file.set_len(0).map_err(io(&self.path))?;
-        self.append(&kept)?;
-        Ok(true)
+        self.append(&kept)
     }
+}
+
+/// Lines of one path beyond two per agent and kind that make a write
+/// compact the log at once: an agent editing one file over and over adds a
+/// line per edit, and every write of that file reads them all.
+const CROWDED: usize = 32;
+
+/// Has one path gathered more lines than its readers and writers need?
+fn crowded(lines: &[Touch]) -> bool {
+    if lines.len() <= CROWDED {
+        return false;
+    }
+    let mut keys: Vec<(&str, char)> = lines.iter().map(|t| (t.1.as_str(), t.2)).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    lines.len() > keys.len() * 2 + CROWDED
 }
 
 /// Append `agent`'s reads of `paths` at `now` to the touch log.
@@ -233,7 +255,11 @@ pub fn record_writes(
         new.push((now, who.to_string(), 'w', p.clone()));
     }
     t.append(&new)?;
-    t.compact(now, read_window_ms)?;
+    if seen.values().any(|l| crowded(l)) {
+        t.rewrite(now, read_window_ms)?;
+    } else {
+        t.compact(now, read_window_ms)?;
+    }
     Ok(found)
 }
 
@@ -659,6 +685,28 @@ mod tests {
         let mut t = Touches::lock(&db).unwrap();
         let old = record_writes(&mut t, "z", &["src/b.rs".into()], 10, 1_000).unwrap();
         assert!(old.readers.is_empty(), "e read src/b.rs too long ago");
+    }
+
+    #[test]
+    fn one_file_written_over_and_over_does_not_grow_the_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("state.db");
+        note_reads(&db, "x", &["src/a.rs".into()], 1).unwrap();
+        let mut last = None;
+        for i in 0..500 {
+            let mut t = Touches::lock(&db).unwrap();
+            last =
+                Some(record_writes(&mut t, "e", &["src/a.rs".into()], 1_000_000, 10 + i).unwrap());
+            let lines = std::fs::read_to_string(log_path(&db))
+                .unwrap()
+                .lines()
+                .count();
+            assert!(lines <= CROWDED + 8, "{lines} lines after {i} writes");
+        }
+        // The reader's touch survives compaction (it was told once, at the first write).
+        let text = std::fs::read_to_string(log_path(&db)).unwrap();
+        assert!(text.contains(r#""x","r","src/a.rs""#), "{text}");
+        assert!(last.unwrap().readers.is_empty());
     }
 
     #[test]
